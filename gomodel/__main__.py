@@ -1,0 +1,58 @@
+"""`gomodel` / `python -m gomodel`: load configuration, set up logging, run the server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import attrs
+from dotenv import load_dotenv
+
+from gomodel import __version__
+from gomodel.config import ConfigError, load
+from gomodel.observability.logging import configure_logging
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gomodel", description="AI gateway: one OpenAI-compatible API, many providers."
+    )
+    parser.add_argument(
+        "--config", help="path to config.yaml (default: $GOMODEL_CONFIG, else ./config.yaml if present)"
+    )
+    parser.add_argument("--host", help="address to listen on (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="port to listen on (default $PORT, else 8080)")
+    parser.add_argument("--workers", type=int, help="worker processes sharing the port (default 1)")
+    parser.add_argument("--version", action="version", version=f"gomodel {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    load_dotenv(".env", override=False)
+    try:
+        config = load(args.config)
+    except ConfigError as exc:
+        print(f"gomodel: configuration error: {exc}", file=sys.stderr)
+        return 2
+    overrides = {
+        key: value
+        for key, value in (("host", args.host), ("port", args.port), ("workers", args.workers))
+        if value is not None
+    }
+    if overrides.get("workers", 1) < 1 or not 0 <= overrides.get("port", 0) <= 65535:
+        print("gomodel: configuration error: --workers must be >= 1 and --port 0-65535", file=sys.stderr)
+        return 2
+    if overrides:
+        config = attrs.evolve(config, server=attrs.evolve(config.server, **overrides))
+    configure_logging(config.logging.format, config.logging.level, config.secrets())
+    from gomodel.server.runner import serve  # noqa: PLC0415 - keep `--version` and config errors fast
+
+    return serve(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""`build_app(config)`: the only place the parts are wired together.
+
+Resources are acquired in `cleanup_ctx` order and released in reverse after aiohttp has stopped
+accepting and let in-flight requests finish: refresher stops, provider sessions close, and the record
+sink drains last so no record of a finished request is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from gomodel.config.schema import Config
+from gomodel.core.records import RecordSink
+from gomodel.gateway.inference import InferenceService
+from gomodel.observability.logging import Redactor
+from gomodel.providers.registry import Provider, build_providers
+from gomodel.routing.catalog import ModelCatalog
+from gomodel.routing.refresher import ModelRefresher
+from gomodel.server.keys import CATALOG, CONFIG, INFERENCE, REDACTOR, REFRESHER
+from gomodel.server.middlewares.request_id import add_request_id_header
+from gomodel.server.routes import add_routes, middlewares
+from gomodel.usage.log_sink import LogRecordSink
+
+__all__ = ["build_app"]
+
+log = logging.getLogger("gomodel")
+
+
+def build_app(
+    config: Config, *, records: RecordSink | None = None, redactor: Redactor | None = None
+) -> web.Application:
+    """The gateway as an aiohttp application. ``records`` replaces the default log sink (tests, storage)."""
+    redactor = redactor or Redactor(config.secrets())
+    app = web.Application(
+        middlewares=middlewares(config.server),
+        client_max_size=config.server.body_size_limit,
+        handler_args={"max_field_size": 65536},
+    )
+    providers = build_providers(config)
+    catalog: ModelCatalog[Provider] = ModelCatalog(providers, config.models.configured_provider_models_mode)
+    refresher = ModelRefresher(
+        catalog,
+        providers,
+        interval=config.models.refresh_interval,
+        timeout=config.models.fetch_timeout,
+    )
+    sink: RecordSink = records if records is not None else LogRecordSink(config.usage.buffer_size)
+
+    app[CONFIG] = config
+    app[REDACTOR] = redactor
+    app[CATALOG] = catalog
+    app[REFRESHER] = refresher
+    app[INFERENCE] = InferenceService(
+        catalog,
+        refresher,
+        sink,
+        force_stream_usage=config.usage.enforce_returning_usage_data,
+        redact=redactor,
+    )
+    add_routes(app, config.server)
+    app.on_response_prepare.append(add_request_id_header)
+
+    async def record_sink_ctx(_: web.Application) -> AsyncIterator[None]:
+        if isinstance(sink, LogRecordSink):
+            sink.start()
+        yield
+        if isinstance(sink, LogRecordSink):
+            await sink.aclose()
+
+    async def providers_ctx(_: web.Application) -> AsyncIterator[None]:
+        for provider in providers:
+            await provider.start()
+        try:
+            yield
+        finally:
+            for provider in providers:
+                await provider.aclose()
+
+    async def refresher_ctx(_: web.Application) -> AsyncIterator[None]:
+        refresher.start()
+        yield
+        await refresher.aclose()
+
+    app.cleanup_ctx.extend([record_sink_ctx, providers_ctx, refresher_ctx])
+    return app

@@ -1,0 +1,1 @@
+"""Wire-neutral types shared by every layer. Imports nothing else from gomodel."""

@@ -1,0 +1,48 @@
+"""What one request leaves behind: token usage and the request record handed to a sink."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import attrs
+
+__all__ = ["RecordSink", "RequestRecord", "Usage"]
+
+
+@attrs.frozen(slots=True)
+class Usage:
+    """Token counts as the provider reported them; ``None`` fields were not reported."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class RequestRecord:
+    """One finished model request, successful or not. Times are in milliseconds."""
+
+    request_id: str
+    timestamp: float
+    endpoint: str
+    method: str
+    requested_model: str | None
+    model: str | None
+    provider: str | None
+    provider_type: str | None
+    user_path: str | None
+    stream: bool
+    status: int
+    latency_ms: float
+    ttft_ms: float | None
+    usage: Usage | None
+    error_type: str | None
+    error_message: str | None
+
+
+class RecordSink(Protocol):
+    """Receives records without ever making the request wait (``submit`` must not block)."""
+
+    def submit(self, record: RequestRecord) -> None: ...

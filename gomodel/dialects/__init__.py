@@ -1,0 +1,1 @@
+"""Pure wire-format code: parse, build and observe each dialect. No I/O, no aiohttp."""

@@ -1,0 +1,136 @@
+"""OpenAI chat completions: read what routing and usage need, relay everything else untouched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import orjson
+
+from gomodel.core.errors import InvalidRequestError
+from gomodel.core.records import Usage
+from gomodel.dialects.json_body import decode_object, require_model
+from gomodel.dialects.openai_usage import usage_from_mapping
+from gomodel.dialects.sse import event_data
+
+__all__ = ["ChatCall", "ChatStreamFilter", "parse_chat_request", "upstream_chat_body", "usage_from_response"]
+
+DONE = b"[DONE]"
+
+
+@attrs.frozen(slots=True)
+class ChatCall:
+    """The parts of a chat request the gateway acts on; ``payload`` is the whole decoded body."""
+
+    payload: dict[str, Any]
+    model: str
+    stream: bool
+    #: The client asked for the usage chunk itself (``stream_options.include_usage``).
+    wants_usage: bool
+
+
+def parse_chat_request(body: bytes) -> ChatCall:
+    payload = decode_object(body)
+    model = require_model(payload)
+    messages = payload.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequestError(
+            "'messages' must be a non-empty array of message objects",
+            param="messages",
+            code="invalid_messages",
+        )
+    if not all(isinstance(m, dict) for m in messages):
+        raise InvalidRequestError("every entry of 'messages' must be an object", param="messages")
+    stream = payload.get("stream", False)
+    if stream is None:
+        stream = False
+    if not isinstance(stream, bool):
+        raise InvalidRequestError("'stream' must be a boolean", param="stream")
+    options = payload.get("stream_options")
+    if options is not None and not isinstance(options, dict):
+        raise InvalidRequestError("'stream_options' must be an object", param="stream_options")
+    wants_usage = bool(options and options.get("include_usage") is True)
+    return ChatCall(payload=payload, model=model, stream=stream, wants_usage=wants_usage)
+
+
+def upstream_chat_body(call: ChatCall, raw: bytes, upstream_model: str, *, force_usage: bool) -> bytes:
+    """The body to send upstream: the client's own bytes unless the model or stream options must change."""
+    add_usage = call.stream and force_usage and not call.wants_usage
+    if upstream_model == call.model and not add_usage:
+        return raw
+    payload = dict(call.payload)
+    payload["model"] = upstream_model
+    if add_usage:
+        payload["stream_options"] = {**(payload.get("stream_options") or {}), "include_usage": True}
+    return orjson.dumps(payload)
+
+
+def usage_from_response(body: bytes) -> Usage | None:
+    """Usage of a non-streaming chat or embeddings response; None when absent or unreadable."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return usage_from_mapping(payload.get("usage")) if isinstance(payload, dict) else None
+
+
+def _has_usage_object(data: bytes) -> bool:
+    """Cheap pre-check before parsing a chunk: OpenAI sends ``"usage":null`` on every chunk but the last."""
+    index = data.rfind(b'"usage"')
+    if index <= 0 or data[index - 1] == 0x5C:  # a backslash: the word is inside a JSON string
+        return False
+    rest = data[index + 7 : index + 16].lstrip(b" \t\n:")
+    return rest.startswith(b"{")
+
+
+class ChatStreamFilter:
+    """Observes an OpenAI chat SSE stream event by event.
+
+    Collects usage and notices an upstream error event; drops the usage-only chunk the gateway asked
+    for on the client's behalf. Everything else passes through byte for byte.
+    """
+
+    __slots__ = ("_drop_usage_chunk", "done", "error", "events", "usage")
+
+    def __init__(self, *, client_wants_usage: bool) -> None:
+        self._drop_usage_chunk = not client_wants_usage
+        self.usage: Usage | None = None
+        self.done = False
+        self.events = 0
+        self.error: str | None = None
+
+    def keep(self, event: bytes) -> bool:
+        data = event_data(event)
+        if data is None:
+            return True  # comments and keep-alives pass through
+        self.events += 1
+        if data == DONE:
+            self.done = True
+            return True
+        if data.startswith(b'{"error"'):
+            self.error = _error_message(data)
+            return True
+        if not _has_usage_object(data):
+            return True
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return True
+        if not isinstance(chunk, dict):
+            return True
+        usage = usage_from_mapping(chunk.get("usage"))
+        if usage is not None:
+            self.usage = usage
+            if self._drop_usage_chunk and not chunk.get("choices"):
+                return False
+        return True
+
+
+def _error_message(data: bytes) -> str:
+    try:
+        error = orjson.loads(data).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return "upstream sent an error event"
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    return "upstream sent an error event"

@@ -1,0 +1,77 @@
+"""Incremental Server-Sent Events framing: bytes in, whole events out, no re-encoding.
+
+Upstreams split events anywhere (mid-line, mid-UTF-8 sequence); the framer only cuts on the blank line
+that ends an event, so each event it returns can be relayed as-is and parsed on its own.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SSEFramer", "event_data", "event_name"]
+
+
+class SSEFramer:
+    """Feed raw bytes; get back complete events, each with its terminating blank line.
+
+    Line endings are normalised to ``\\n`` only when an upstream uses ``\\r``, which keeps the common
+    path a single ``find`` per event.
+    """
+
+    __slots__ = ("_buffer", "_pending_cr")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._pending_cr = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        if self._pending_cr:
+            chunk = b"\r" + chunk
+            self._pending_cr = False
+        if b"\r" in chunk:
+            if chunk.endswith(b"\r"):
+                # The "\n" of a "\r\n" pair may arrive in the next chunk; decide then.
+                chunk = chunk[:-1]
+                self._pending_cr = True
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        buffer = self._buffer + chunk if self._buffer else chunk
+        events: list[bytes] = []
+        start = 0
+        while True:
+            end = buffer.find(b"\n\n", start)
+            if end < 0:
+                break
+            events.append(buffer[start : end + 2])
+            start = end + 2
+        self._buffer = buffer[start:] if start else buffer
+        return events
+
+    def flush(self) -> list[bytes]:
+        """The unterminated tail at end of stream, completed into an event (empty if only whitespace)."""
+        tail = self._buffer + (b"\n" if self._pending_cr else b"")
+        self._buffer, self._pending_cr = b"", False
+        if not tail.strip():
+            return []
+        return [tail.rstrip(b"\n") + b"\n\n"]
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+
+def event_data(event: bytes) -> bytes | None:
+    """The ``data`` field of one event (multi-line data joined with ``\\n``), or None if it has none."""
+    if event.startswith(b"data: ") and event.count(b"\n") == 2:
+        return event[6:-2]  # one "data: ..." line: by far the most common shape
+    parts = []
+    for line in event.split(b"\n"):
+        if line.startswith(b"data:"):
+            value = line[5:]
+            parts.append(value[1:] if value.startswith(b" ") else value)
+    return b"\n".join(parts) if parts else None
+
+
+def event_name(event: bytes) -> bytes | None:
+    """The ``event`` field of one event, if any."""
+    for line in event.split(b"\n"):
+        if line.startswith(b"event:"):
+            return line[6:].strip()
+    return None

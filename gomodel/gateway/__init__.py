@@ -1,0 +1,1 @@
+"""The use case: resolve, dispatch, observe, record. Knows no HTTP framework."""

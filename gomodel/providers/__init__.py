@@ -1,0 +1,1 @@
+"""Upstream providers: data records per type, one OpenAI-compatible transport, the registry."""

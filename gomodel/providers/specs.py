@@ -1,0 +1,103 @@
+"""What distinguishes one provider type from another, as data.
+
+Every OpenAI-compatible upstream is served by the same code (`openai_compatible.py`); a type is only
+a record here: where it lives, how it authenticates, which environment variables configure it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+__all__ = ["SPECS", "HeaderFromEnv", "ProviderSpec", "spec_for"]
+
+AuthStyle = Literal["bearer", "api-key"]
+
+
+@attrs.frozen(slots=True)
+class HeaderFromEnv:
+    """An extra upstream header whose value comes from ``<PREFIX>_<suffix>`` (e.g. OpenRouter attribution)."""
+
+    env_suffix: str
+    header: str
+    default: str
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ProviderSpec:
+    type: str
+    env_prefix: str
+    #: None means the operator must give a base URL (Azure deployments, Oracle tenancies).
+    default_base_url: str | None
+    #: Local servers (Ollama, vLLM) register from their base URL alone; the key is optional.
+    keyless: bool = False
+    auth: AuthStyle = "bearer"
+    #: Azure puts ``api-version`` on every call.
+    default_api_version: str | None = None
+    #: Azure lists models at the resource root, not under the deployment URL.
+    models_at_resource_root: bool = False
+    #: Gemini's OpenAI-compatible list answers ``models/gemini-2.5-flash``; routing wants the bare id.
+    model_id_prefix: str = ""
+    extra_headers: tuple[HeaderFromEnv, ...] = ()
+    #: API modes this build can speak for the type; the first is the default.
+    api_modes: tuple[str, ...] = ()
+
+
+_OPENROUTER_HEADERS = (
+    HeaderFromEnv("SITE_URL", "HTTP-Referer", "https://github.com/ENTERPILOT/GoModel"),
+    HeaderFromEnv("APP_NAME", "X-Title", "GoModel"),
+)
+
+SPECS: dict[str, ProviderSpec] = {
+    spec.type: spec
+    for spec in (
+        ProviderSpec(type="openai", env_prefix="OPENAI", default_base_url="https://api.openai.com/v1"),
+        ProviderSpec(type="deepseek", env_prefix="DEEPSEEK", default_base_url="https://api.deepseek.com"),
+        ProviderSpec(type="groq", env_prefix="GROQ", default_base_url="https://api.groq.com/openai/v1"),
+        ProviderSpec(
+            type="openrouter",
+            env_prefix="OPENROUTER",
+            default_base_url="https://openrouter.ai/api/v1",
+            extra_headers=_OPENROUTER_HEADERS,
+        ),
+        ProviderSpec(type="zai", env_prefix="ZAI", default_base_url="https://api.z.ai/api/paas/v4"),
+        ProviderSpec(type="xai", env_prefix="XAI", default_base_url="https://api.x.ai/v1"),
+        ProviderSpec(
+            type="bailian",
+            env_prefix="BAILIAN",
+            default_base_url="https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+        ),
+        ProviderSpec(type="minimax", env_prefix="MINIMAX", default_base_url="https://api.minimax.io/v1"),
+        ProviderSpec(type="xiaomi", env_prefix="XIAOMI", default_base_url="https://api.xiaomimimo.com/v1"),
+        ProviderSpec(
+            type="azure",
+            env_prefix="AZURE",
+            default_base_url=None,
+            auth="api-key",
+            default_api_version="2024-10-21",
+            models_at_resource_root=True,
+        ),
+        ProviderSpec(type="oracle", env_prefix="ORACLE", default_base_url=None),
+        ProviderSpec(
+            type="ollama", env_prefix="OLLAMA", default_base_url="http://localhost:11434/v1", keyless=True
+        ),
+        ProviderSpec(
+            type="vllm", env_prefix="VLLM", default_base_url="http://localhost:8000/v1", keyless=True
+        ),
+        ProviderSpec(
+            type="opencode_go", env_prefix="OPENCODE_GO", default_base_url="https://opencode.ai/zen/go/v1"
+        ),
+        ProviderSpec(
+            type="gemini",
+            env_prefix="GEMINI",
+            default_base_url="https://generativelanguage.googleapis.com/v1beta/openai",
+            model_id_prefix="models/",
+            api_modes=("openai_compatible",),
+        ),
+    )
+}
+
+
+def spec_for(provider_type: str) -> ProviderSpec | None:
+    return SPECS.get(provider_type)

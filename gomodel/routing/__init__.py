@@ -1,0 +1,1 @@
+"""Which provider serves a model: the merged catalog and its refresh loop."""

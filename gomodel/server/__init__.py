@@ -1,0 +1,1 @@
+"""The aiohttp layer: routes, thin handlers, middlewares, error rendering, process runner."""

@@ -1,0 +1,70 @@
+"""Thin handlers: read the body, call the gateway, write what it returns."""
+
+from __future__ import annotations
+
+import orjson
+from aiohttp import web
+
+from gomodel.gateway.context import CallContext
+from gomodel.server.keys import CATALOG, CONFIG, INFERENCE, REFRESHER, REQUEST_ID
+from gomodel.server.sse import SSEResponse
+
+__all__ = ["chat_completions", "embeddings", "health", "list_models", "ready"]
+
+
+def _context(request: web.Request, endpoint: str) -> CallContext:
+    header = request.app[CONFIG].server.user_path_header
+    return CallContext(
+        request_id=request[REQUEST_ID],
+        method=request.method,
+        endpoint=endpoint,
+        user_path=_user_path(request.headers.get(header)),
+    )
+
+
+def _user_path(value: str | None) -> str | None:
+    """``team/a/`` -> ``/team/a``: one spelling per tenant path, whatever the client sent."""
+    if not value:
+        return None
+    parts = [part for part in value.strip().split("/") if part]
+    return "/" + "/".join(parts) if parts else None
+
+
+def _json(body: bytes, status: int = 200) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    raw = await request.read()
+    stream = SSEResponse(request)
+    reply = await request.app[INFERENCE].chat(_context(request, "/v1/chat/completions"), raw, stream)
+    if reply is None:
+        return await stream.finish()
+    return _json(reply.body, reply.status)
+
+
+async def embeddings(request: web.Request) -> web.StreamResponse:
+    raw = await request.read()
+    reply = await request.app[INFERENCE].embeddings(_context(request, "/v1/embeddings"), raw)
+    return _json(reply.body, reply.status)
+
+
+async def list_models(request: web.Request) -> web.StreamResponse:
+    refresher = request.app[REFRESHER]
+    if not refresher.ready:
+        await refresher.wait_first_round()
+    return _json(orjson.dumps(request.app[CATALOG].openai_list()))
+
+
+async def health(request: web.Request) -> web.StreamResponse:
+    """Liveness: the process serves HTTP. Says nothing about providers."""
+    return _json(b'{"status":"ok"}')
+
+
+async def ready(request: web.Request) -> web.StreamResponse:
+    """Readiness: the first round of model lists is in. A provider outage never makes this fail."""
+    catalog = request.app[CATALOG]
+    if not request.app[REFRESHER].ready:
+        return _json(orjson.dumps({"status": "starting"}), status=503)
+    providers = {p.name: len(catalog.models_of(p.name)) for p in catalog.providers}
+    return _json(orjson.dumps({"status": "ready", "providers": providers}))

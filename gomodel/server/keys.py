@@ -1,0 +1,27 @@
+"""Typed application and request state (no module-level mutable state)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from gomodel.config.schema import Config
+from gomodel.observability.logging import Redactor
+
+if TYPE_CHECKING:
+    from gomodel.gateway.inference import InferenceService
+    from gomodel.providers.registry import Provider
+    from gomodel.routing.catalog import ModelCatalog
+    from gomodel.routing.refresher import ModelRefresher
+
+__all__ = ["CATALOG", "CONFIG", "INFERENCE", "REDACTOR", "REFRESHER", "REQUEST_ID"]
+
+CONFIG = web.AppKey("config", Config)
+REDACTOR = web.AppKey("redactor", Redactor)
+INFERENCE: web.AppKey[InferenceService] = web.AppKey("inference")
+CATALOG: web.AppKey[ModelCatalog[Provider]] = web.AppKey("catalog")
+REFRESHER: web.AppKey[ModelRefresher[Provider]] = web.AppKey("refresher")
+
+#: Key of the request id in the per-request mapping (``request[REQUEST_ID]``).
+REQUEST_ID = "gomodel_request_id"

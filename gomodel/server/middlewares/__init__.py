@@ -1,0 +1,1 @@
+"""One middleware per module; their order is set in `gomodel.server.routes`."""

@@ -1,0 +1,1 @@
+"""Request records and token usage: where they go after a request ends."""
