@@ -19,6 +19,7 @@ from gomodel.testing.fake_upstream import FakeUpstream
 from gomodel.testing.threaded_server import ThreadedServer
 from tests.harness import MASTER_KEY, Gateway, MemorySink
 
+
 @pytest.fixture
 def make_fake() -> Iterator[Callable[..., FakeUpstream]]:
     """``make_fake(**FakeUpstream kwargs)`` -> a running fake upstream, stopped after the test."""

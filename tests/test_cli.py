@@ -33,7 +33,13 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gomodel", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "gomodel", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
 
 
@@ -87,9 +93,13 @@ def test_no_provider_exits_with_a_clear_message(tmp_path: Path) -> None:
 
 def test_bad_config_names_every_key_on_one_line(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
-    config.write_text("server:\n  prot: 1\nproviders:\n  x:\n    type: openai\n    base_url: not-a-url\n    api_key: k\n")
+    config.write_text(
+        "server:\n  prot: 1\nproviders:\n  x:\n    type: openai\n    base_url: not-a-url\n    api_key: k\n"
+    )
 
-    result = run_cli(["--config", str(config)], clean_env(PORT="eighty", AZURE_BASE_URL="https://a.example"), tmp_path)
+    result = run_cli(
+        ["--config", str(config)], clean_env(PORT="eighty", AZURE_BASE_URL="https://a.example"), tmp_path
+    )
 
     assert result.returncode == 2
     line = result.stderr.strip()
@@ -163,7 +173,9 @@ def test_sigterm_lets_an_inflight_stream_finish(gateway_process) -> None:
 
 def test_workers_share_the_port(gateway_process) -> None:
     with FakeUpstream().serve() as fake:
-        process, url = gateway_process(clean_env(OPENAI_API_KEY="fake-key", OPENAI_BASE_URL=fake.base_url), "--workers", "2")
+        process, url = gateway_process(
+            clean_env(OPENAI_API_KEY="fake-key", OPENAI_BASE_URL=fake.base_url), "--workers", "2"
+        )
         answers = [
             httpx.post(
                 url + "/v1/chat/completions",

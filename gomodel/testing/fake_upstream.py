@@ -65,7 +65,21 @@ class RecordedRequest:
 
 
 class FakeUpstream:
-    """A fake OpenAI (or Azure OpenAI) endpoint; see the module docstring."""
+    """A fake OpenAI (or Azure OpenAI) endpoint.
+
+    Replies are ``chunks`` pieces ``"tok0 "``, ``"tok1 "``, ... Fault modes, picked by
+    model name (always accepted) or for every chat request by ``fault``:
+    ``fault-400/401/429/500/503`` answer that error (429 with ``retry-after: 7``);
+    ``fault-stall`` never answers; ``fault-cut`` closes the connection unanswered;
+    for streams, ``fault-stream-stall``, ``fault-stream-cut`` and ``fault-stream-error``
+    send two events and then stall, cut the connection, or send an error event.
+    Stream faults are ignored by non-streaming requests; embeddings honour the others.
+
+    ``stream_events`` tracks streams and stalls by completion id (the chunks' ``id``):
+    ``started``, then ``completed`` once the fake has sent everything it meant to, or
+    ``client_disconnected`` if the client left first. A ``fault-stream-cut`` stream
+    records only ``started``, since the fake itself drops the connection.
+    """
 
     def __init__(
         self,
@@ -142,6 +156,8 @@ class FakeUpstream:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on the running loop; returns the base URL including the path prefix."""
+        if self._runner is not None:
+            raise RuntimeError("FakeUpstream is already started")
         runner = web.AppRunner(self.make_app(), **self.runner_kwargs())
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -156,7 +172,7 @@ class FakeUpstream:
             self._runner = None
             self._origin = None
 
-    def run_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> ThreadedServer:
+    def run_in_thread(self, port: int = 0, host: str = "127.0.0.1") -> ThreadedServer:
         """Serve from a background thread (for sync callers); stop the returned server."""
         server = ThreadedServer()
         server.start(self.make_app(), host, port, **self.runner_kwargs())
@@ -164,9 +180,9 @@ class FakeUpstream:
         return server
 
     @contextlib.contextmanager
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[FakeUpstream]:
+    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[FakeUpstream]:
         """``with FakeUpstream().serve() as fake:`` runs it in a thread for the block."""
-        server = self.run_in_thread(host, port)
+        server = self.run_in_thread(port, host)
         try:
             yield self
         finally:
@@ -245,7 +261,7 @@ class FakeUpstream:
     async def _admit(self, request: web.Request) -> Any:
         """Read and record the request, enforce api-version and auth; returns parsed JSON."""
         body = await request.read()
-        parsed = wire.parse_json_object(body) if body else None
+        parsed = wire.parse_json(body) if body else None
         if self.record:
             self.requests.append(
                 RecordedRequest(

@@ -56,20 +56,6 @@ STREAM_FAULT_AFTER: Final = 2
 RETRY_AFTER_SECONDS: Final = 7
 
 DONE_EVENT: Final = b"data: [DONE]\n\n"
-STREAM_ERROR_EVENT: Final = (
-    b"data: "
-    + orjson.dumps(
-        {
-            "error": {
-                "message": "upstream exploded",
-                "type": "server_error",
-                "param": None,
-                "code": None,
-            }
-        }
-    )
-    + b"\n\n"
-)
 AZURE_NOT_FOUND: Final = orjson.dumps({"error": {"code": "404", "message": "Resource not found"}})
 
 _JSON_PARSE_MESSAGE: Final = (
@@ -101,6 +87,9 @@ def error_body(
     code: str | None = None,
 ) -> bytes:
     return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
+
+
+STREAM_ERROR_EVENT: Final = b"data: " + error_body("upstream exploded", type_="server_error") + b"\n\n"
 
 
 def invalid_request(message: str, param: str | None = None, code: str | None = None) -> UpstreamError:
@@ -183,8 +172,8 @@ def _missing(param: str) -> UpstreamError:
     return invalid_request(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
 
 
-def parse_json_object(body: bytes) -> Any:
-    """Decode a request body; returns the JSON value, or None when it is not valid JSON."""
+def parse_json(body: bytes) -> Any:
+    """Decode a request body; None when it is not valid JSON (or is JSON ``null``)."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -241,20 +230,23 @@ def _check_messages(messages: object) -> list[dict[str, Any]]:
             "empty_array",
         )
     for index, message in enumerate(messages):
-        where = f"messages[{index}]"
         if not isinstance(message, dict):
-            raise _invalid_type(where, "an object", message)
-        if "role" not in message:
-            raise _missing(f"{where}.role")
-        if message["role"] not in ROLES:
-            supported = ", ".join(f"'{role}'" for role in ROLES[:-1]) + f", and '{ROLES[-1]}'"
-            raise invalid_request(
-                f"Invalid value: {orjson.dumps(message['role']).decode()}."
-                f" Supported values are: {supported}.",
-                f"{where}.role",
-                "invalid_value",
-            )
+            raise _invalid_type(f"messages[{index}]", "an object", message)
+        if message.get("role") not in ROLES:
+            raise _bad_role(index, message)
     return messages
+
+
+def _bad_role(index: int, message: Mapping[str, Any]) -> UpstreamError:
+    param = f"messages[{index}].role"
+    if "role" not in message:
+        return _missing(param)
+    supported = ", ".join(f"'{role}'" for role in ROLES[:-1]) + f", and '{ROLES[-1]}'"
+    return invalid_request(
+        f"Invalid value: {orjson.dumps(message['role']).decode()}. Supported values are: {supported}.",
+        param,
+        "invalid_value",
+    )
 
 
 def count_prompt_tokens(messages: Sequence[Mapping[str, Any]]) -> int:

@@ -69,7 +69,10 @@ def test_client_that_asks_for_usage_gets_the_usage_chunk(gateway: Gateway) -> No
 
 
 def test_unchanged_request_body_is_relayed_byte_for_byte(gateway: Gateway, fake: FakeUpstream) -> None:
-    raw = b'{"model": "gpt-fake",   "messages": [{"role": "user", "content": "caf\\u00e9"}], "temperature": 0.5}'
+    raw = (
+        b'{"model": "gpt-fake",   "messages": [{"role": "user", "content": "caf\\u00e9"}],'
+        b' "temperature": 0.5}'
+    )
     response = httpx.post(
         gateway.api_base + "/chat/completions",
         content=raw,
@@ -224,7 +227,11 @@ def test_fallback_uses_configured_models_when_upstream_list_fails(make_fake, mak
 def test_fallback_prefers_the_upstream_list(make_fake, make_gateway) -> None:
     upstream = make_fake(models=["gpt-fake", "gpt-fake-mini"])
     gw = make_gateway(
-        {"OPENAI_API_KEY": "fake-key", "OPENAI_BASE_URL": upstream.base_url, "OPENAI_MODELS": "configured-only"}
+        {
+            "OPENAI_API_KEY": "fake-key",
+            "OPENAI_BASE_URL": upstream.base_url,
+            "OPENAI_MODELS": "configured-only",
+        }
     )
 
     assert [m.id for m in gw.client().models.list()] == ["gpt-fake", "gpt-fake-mini"]

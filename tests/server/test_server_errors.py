@@ -44,7 +44,9 @@ def faulty(make_fake, make_gateway) -> tuple[Gateway, FakeUpstream]:
     return gw, upstream
 
 
-def post(gw: Gateway, body: bytes, path: str = "/chat/completions", key: str | None = MASTER_KEY) -> httpx.Response:
+def post(
+    gw: Gateway, body: bytes, path: str = "/chat/completions", key: str | None = MASTER_KEY
+) -> httpx.Response:
     headers = {"Content-Type": "application/json"}
     if key is not None:
         headers["Authorization"] = f"Bearer {key}"
@@ -96,7 +98,9 @@ def test_auth_applies_to_model_list_too(gateway: Gateway) -> None:
         (b'{"model": "gpt-fake", "messages": [{"role": "user"}], "stream": "yes"}', "stream"),
     ],
 )
-def test_bad_chat_requests_are_400(gateway: Gateway, fake: FakeUpstream, body: bytes, param: str | None) -> None:
+def test_bad_chat_requests_are_400(
+    gateway: Gateway, fake: FakeUpstream, body: bytes, param: str | None
+) -> None:
     response = post(gateway, body)
 
     assert response.status_code == 400
@@ -185,7 +189,9 @@ def test_upstream_that_never_answers_is_504(faulty: tuple[Gateway, FakeUpstream]
         gw.client().chat.completions.create(model="fault-stall", messages=MESSAGES)
 
     assert caught.value.status_code == 504
-    assert upstream.wait_for_event("client_disconnected", timeout=5), "the stalled upstream call must be dropped"
+    assert upstream.wait_for_event("client_disconnected", timeout=5), (
+        "the stalled upstream call must be dropped"
+    )
 
 
 def test_upstream_cutting_the_connection_is_502(faulty: tuple[Gateway, FakeUpstream]) -> None:
@@ -216,10 +222,15 @@ def test_stream_failing_midway_raises_in_the_sdk(faulty: tuple[Gateway, FakeUpst
     gw, _ = faulty
     received: list[str] = []
 
-    with pytest.raises(openai.APIError):
-        for chunk in gw.client().chat.completions.create(model=model, messages=MESSAGES, stream=True):
+    stream = gw.client().chat.completions.create(model=model, messages=MESSAGES, stream=True)
+
+    def consume() -> None:
+        for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
                 received.append(chunk.choices[0].delta.content)
+
+    with pytest.raises(openai.APIError):
+        consume()
 
     assert received, "the chunks before the failure still reach the client"
     record = gw.records.wait_for(1)[0]
@@ -265,7 +276,11 @@ def test_client_disconnect_cancels_the_upstream_stream(make_fake, make_gateway) 
 def test_secrets_never_appear_in_error_messages(make_fake, make_gateway) -> None:
     upstream = make_fake(api_key="the-right-key", models=["gpt-fake"])
     gw = make_gateway(
-        {"OPENAI_API_KEY": "sk-wrong-secret-value-123456", "OPENAI_BASE_URL": upstream.base_url, "OPENAI_MODELS": "gpt-fake"}
+        {
+            "OPENAI_API_KEY": "sk-wrong-secret-value-123456",
+            "OPENAI_BASE_URL": upstream.base_url,
+            "OPENAI_MODELS": "gpt-fake",
+        }
     )
 
     response = post(gw, orjson.dumps({"model": "gpt-fake", "messages": MESSAGES}), key=None)

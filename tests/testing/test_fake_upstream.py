@@ -683,6 +683,30 @@ def test_serve_stops_listening_on_exit() -> None:
         pass
 
 
+def test_run_in_thread_returns_the_running_server() -> None:
+    fake = FakeUpstream(path_prefix="/api/v1/")
+    with fake.run_in_thread() as server:
+        assert fake.base_url == f"http://127.0.0.1:{server.port}/api/v1"
+        with sync_client(fake) as client:
+            assert client.models.list().data[0].id == "gpt-fake"
+    assert fake.requests[0].path == "/api/v1/models"
+
+
+async def test_app_runs_under_aiohttp_test_client(aiohttp_client: Any) -> None:
+    fake = FakeUpstream(chunks=2)
+    client = await aiohttp_client(fake.app)
+    async with client.post("/v1/chat/completions", json=CHAT_OK, headers=AUTH) as resp:
+        assert (await resp.json())["choices"][0]["message"]["content"] == "tok0 tok1 "
+    stalled = asyncio.ensure_future(
+        client.post("/v1/chat/completions", json={**CHAT_OK, "model": "fault-stall"}, headers=AUTH)
+    )
+    async with asyncio.timeout(1):
+        await fake.wait_for_event_async("started")
+    stalled.cancel()
+    async with asyncio.timeout(PROMPT):
+        await fake.wait_for_event_async("client_disconnected")
+
+
 # --- threaded server --------------------------------------------------------------------
 
 
