@@ -64,7 +64,10 @@ def test_multi_word_suffix_becomes_a_dashed_name() -> None:
     found = one({"OPENAI_US_WEST_API_KEY": "k", "OPENAI_US_WEST_API_VERSION": "v1"})
 
     assert (found.name, found.suffix) == ("openai-us-west", "US_WEST")
-    assert found.variables == {"API_KEY": "OPENAI_US_WEST_API_KEY", "API_VERSION": "OPENAI_US_WEST_API_VERSION"}
+    assert found.variables == {
+        "API_KEY": "OPENAI_US_WEST_API_KEY",
+        "API_VERSION": "OPENAI_US_WEST_API_VERSION",
+    }
 
 
 def test_order_is_type_declaration_order_then_base_instance_then_suffix() -> None:
