@@ -16,6 +16,9 @@ from gomodel.providers.specs import SPECS, ProviderSpec
 __all__ = ["EnvProvider", "discover"]
 
 _FIELDS = ("API_KEY", "BASE_URL", "MODELS", "API_VERSION", "API_MODE")
+#: Variables other tools own: the openai SDK reads AZURE_OPENAI_API_KEY, and a machine that has it set
+#: must not grow a half-configured "azure-openai" provider that stops the gateway from starting.
+_FOREIGN = re.compile(r"^AZURE_OPENAI_")
 
 
 @attrs.frozen(kw_only=True)
@@ -65,7 +68,7 @@ def discover(env: Mapping[str, str]) -> list[EnvProvider]:
     claimed: set[str] = set()
     for spec, pattern in _PATTERNS:
         for name in sorted(env):
-            if name in claimed or not env[name].strip():
+            if name in claimed or not env[name].strip() or _FOREIGN.match(name):
                 continue
             match = pattern.match(name)
             if match is None:

@@ -42,7 +42,9 @@ def overlay_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
         value = env.get(name)
         if value is None or value == "":
             continue
-        target = raw.setdefault(section, {})
+        target = raw.get(section)
+        if target is None:  # absent, or present with every child commented out
+            target = raw[section] = {}
         if not isinstance(target, dict):
             continue  # the YAML section itself is malformed; that error is reported by the converter
         target[key] = value.lower() if section == "logging" and key in {"format", "level"} else value

@@ -20,9 +20,11 @@ from gomodel.config.errors import ConfigError
 from gomodel.config.schema import (
     ByteSize,
     Config,
+    Count,
     HTTPConfig,
     LoggingConfig,
     ModelsConfig,
+    Port,
     ProviderConfig,
     Seconds,
     ServerConfig,
@@ -50,6 +52,8 @@ def _converter() -> cattrs.Converter:
     conv.register_structure_hook(ByteSize, lambda v, _: ByteSize(parse_size(v)))
     conv.register_structure_hook(bool, lambda v, _: parse_bool(v))
     conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(Port, lambda v, _: Port(_in_range(_structure_int(v, None), 0, 65535)))
+    conv.register_structure_hook(Count, lambda v, _: Count(_in_range(_structure_int(v, None), 1, None)))
     conv.register_structure_hook(
         ProviderConfig,
         make_dict_structure_fn(
@@ -69,6 +73,13 @@ def _structure_int(value: object, _: object) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"expected an integer, got {value!r}") from None
+
+
+def _in_range(value: int, low: int, high: int | None) -> int:
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"must be {bound}, got {value}")
+    return value
 
 
 def _structure_models(value: object, _: object) -> tuple[str, ...]:
@@ -98,7 +109,8 @@ def load(config_path: str | None = None, env: Mapping[str, str] | None = None) -
     problems: list[str] = []
     raw = _read_yaml(find_config_file(config_path, env), env, problems)
     if not isinstance(raw, dict):
-        raise ConfigError([*problems, "config.yaml: the top level must be a mapping"])
+        source = find_config_file(config_path, env)
+        raise ConfigError([*problems, f"config file {source}: the top level must be a mapping"])
     unknown = sorted(set(raw) - {*_SECTIONS, "providers"})
     problems.extend(f"{key}: unknown key" for key in unknown)
     origins = overlay_env(raw, env)
@@ -114,8 +126,8 @@ def load(config_path: str | None = None, env: Mapping[str, str] | None = None) -
         except Exception as exc:
             problems.extend(_describe(exc, name, origins))
 
-    providers = _providers(raw.get("providers"), env, problems)
-    if not providers and not problems:
+    providers, mentioned = _providers(raw.get("providers"), env, problems)
+    if not mentioned:
         problems.append(
             "no providers configured: set a provider's credentials (e.g. OPENAI_API_KEY, or OLLAMA_BASE_URL "
             "for a local server) or declare providers in config.yaml"
@@ -187,22 +199,27 @@ def _format_leaf(exc: BaseException, type_: type[Any] | None) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _providers(raw: Any, env: Mapping[str, str], problems: list[str]) -> list[ProviderConfig]:
+def _providers(raw: Any, env: Mapping[str, str], problems: list[str]) -> tuple[list[ProviderConfig], bool]:
+    """Valid providers, and whether any provider was mentioned at all (valid or not)."""
     declared = _yaml_providers(raw, problems)
+    mentioned = bool(declared) or raw not in (None, {}, [])
     labels: dict[str, dict[str, str]] = {name: {} for name in declared}
     for found in discover(env):
+        mentioned = True
         if not found.registers and found.name not in declared:
             problems.append(_missing_credential(found))
             continue
+        # An env-only provider is fixed with variables, so every message names the variable to set.
+        fields = _FIELD_KEYS if found.name not in declared else found.variables
         labels.setdefault(found.name, {}).update(
-            {_FIELD_KEYS[field]: var for field, var in found.variables.items()}
+            {_FIELD_KEYS[field]: found.variable(field) for field in fields}
         )
         declared[found.name] = _merge(declared.get(found.name), found)
     result = []
     for name, provider in declared.items():
         if _valid(provider, labels[name], problems):
             result.append(provider)
-    return result
+    return result, mentioned
 
 
 _FIELD_KEYS = {
@@ -236,6 +253,9 @@ def _yaml_providers(raw: Any, problems: list[str]) -> dict[str, ProviderConfig]:
         label = f"providers.{name or '?'}"
         if not isinstance(body, dict):
             problems.append(f"{label}: expected a mapping")
+            continue
+        if name in result:
+            problems.append(f"{label}: duplicate provider name")
             continue
         try:
             result[name] = _CONVERTER.structure({**body, "name": name}, ProviderConfig)

@@ -23,6 +23,10 @@ __all__ = [
 Seconds = NewType("Seconds", float)
 #: Bytes; config accepts numbers or strings such as "10M", "512K".
 ByteSize = NewType("ByteSize", int)
+#: A TCP port, 0-65535 (0 lets the OS pick, useful in tests).
+Port = NewType("Port", int)
+#: A positive whole number (workers, buffer sizes, connection limits).
+Count = NewType("Count", int)
 
 ModelsMode = Literal["fallback", "allowlist"]
 LogFormat = Literal["auto", "text", "json"]
@@ -32,16 +36,14 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 @attrs.frozen(kw_only=True)
 class ServerConfig:
     host: str = "0.0.0.0"
-    port: int = attrs.field(
-        default=8080, validator=attrs.validators.and_(attrs.validators.ge(0), attrs.validators.le(65535))
-    )
+    port: Port = Port(8080)
     base_path: str = "/"
     master_key: str | None = attrs.field(default=None, repr=False)
     body_size_limit: ByteSize = ByteSize(10 * 1024 * 1024)
     user_path_header: str = "X-GoModel-User-Path"
     #: Grace period on SIGTERM for in-flight requests and streams before connections are cut.
     shutdown_timeout: Seconds = Seconds(30.0)
-    workers: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+    workers: Count = Count(1)
 
 
 @attrs.frozen(kw_only=True)
@@ -55,7 +57,7 @@ class HTTPConfig:
     stream_idle_timeout: Seconds = Seconds(300.0)
     #: Whole exchange for a non-streaming request.
     timeout: Seconds = Seconds(600.0)
-    max_connections_per_provider: int = attrs.field(default=1024, validator=attrs.validators.ge(1))
+    max_connections_per_provider: Count = Count(1024)
     keepalive_timeout: Seconds = Seconds(60.0)
 
 
@@ -72,7 +74,7 @@ class UsageConfig:
     #: Ask OpenAI-compatible upstreams for stream usage even when the client did not.
     enforce_returning_usage_data: bool = True
     #: Records waiting for the sink; when full, new records are counted as dropped.
-    buffer_size: int = attrs.field(default=10_000, validator=attrs.validators.ge(1))
+    buffer_size: Count = Count(10_000)
 
 
 @attrs.frozen(kw_only=True)

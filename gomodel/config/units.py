@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 __all__ = ["parse_bool", "parse_duration", "parse_size"]
@@ -25,7 +26,7 @@ def parse_duration(value: object) -> float:
         if match is None:
             raise ValueError(f"expected a duration like 30s, 5m or 250ms, got {value!r}")
         seconds = float(match.group(1)) * _DURATION_FACTORS[match.group(2)]
-    if seconds <= 0:
+    if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"expected a positive duration, got {value!r}")
     return seconds
 

@@ -97,6 +97,8 @@ class UpstreamError(GatewayError):
 class UpstreamStatusError(UpstreamError):
     """The provider refused the request with a 4xx; its status and message reach the client."""
 
+    default_code: str | None = None  # the provider's own code (or its absence) is passed on as-is
+
 
 class UpstreamRateLimitError(UpstreamStatusError):
     status = 429

@@ -107,8 +107,7 @@ class ChatStreamFilter:
         if data == DONE:
             self.done = True
             return True
-        if data.startswith(b'{"error"'):
-            self.error = _error_message(data)
+        if b'"error"' in data and self._note_error(data):
             return True
         if not _has_usage_object(data):
             return True
@@ -125,12 +124,18 @@ class ChatStreamFilter:
                 return False
         return True
 
-
-def _error_message(data: bytes) -> str:
-    try:
-        error = orjson.loads(data).get("error")
-    except (orjson.JSONDecodeError, AttributeError):
-        return "upstream sent an error event"
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return str(error["message"])
-    return "upstream sent an error event"
+    def _note_error(self, data: bytes) -> bool:
+        """An error event (OpenAI: ``{"error": ...}``; OpenRouter: a chunk with a top-level ``error``)."""
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            if data.startswith(b'{"error"'):  # a truncated error event is still an error
+                self.error = "upstream sent an error event"
+                return True
+            return False
+        error = chunk.get("error") if isinstance(chunk, dict) else None
+        if not error:
+            return False
+        message = error.get("message") if isinstance(error, dict) else error
+        self.error = message if isinstance(message, str) and message else "upstream sent an error event"
+        return True

@@ -16,21 +16,23 @@ class SSEFramer:
     path a single ``find`` per event.
     """
 
-    __slots__ = ("_buffer", "_pending_cr")
+    __slots__ = ("_buffer", "_skip_lf")
 
     def __init__(self) -> None:
         self._buffer = b""
-        self._pending_cr = False
+        self._skip_lf = False
 
     def feed(self, chunk: bytes) -> list[bytes]:
-        if self._pending_cr:
-            chunk = b"\r" + chunk
-            self._pending_cr = False
+        if not chunk:
+            return []
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk.startswith(b"\n"):
+                chunk = chunk[1:]  # second half of a "\r\n" split across chunks
         if b"\r" in chunk:
-            if chunk.endswith(b"\r"):
-                # The "\n" of a "\r\n" pair may arrive in the next chunk; decide then.
-                chunk = chunk[:-1]
-                self._pending_cr = True
+            # A trailing "\r" ends its line now (no waiting for the next chunk); a "\n" opening the
+            # next chunk then belongs to it and is dropped.
+            self._skip_lf = chunk.endswith(b"\r")
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         buffer = self._buffer + chunk if self._buffer else chunk
         events: list[bytes] = []
@@ -46,8 +48,8 @@ class SSEFramer:
 
     def flush(self) -> list[bytes]:
         """The unterminated tail at end of stream, completed into an event (empty if only whitespace)."""
-        tail = self._buffer + (b"\n" if self._pending_cr else b"")
-        self._buffer, self._pending_cr = b"", False
+        tail = self._buffer
+        self._buffer, self._skip_lf = b"", False
         if not tail.strip():
             return []
         return [tail.rstrip(b"\n") + b"\n\n"]

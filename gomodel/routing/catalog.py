@@ -57,10 +57,12 @@ class ModelCatalog(Generic[P]):
             models = configured
         elif fetched:
             models = tuple(dict.fromkeys(fetched))
+            self._fetched_at[provider] = int(time.time())
+        elif fetched is None and provider in self._fetched_at:
+            return  # a failed refresh keeps the last good list rather than dropping models for an interval
         else:
             models = configured
         self._models[provider] = models
-        self._fetched_at[provider] = int(time.time())
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -76,10 +78,16 @@ class ModelCatalog(Generic[P]):
 
     def resolve(self, model: str) -> Route[P] | None:
         name, slash, rest = model.partition("/")
-        if slash and name in self._providers and rest:
-            return Route(self._providers[name], rest) if rest in self._models[name] else None
+        if slash and name in self._providers and rest in self._models[name]:
+            return Route(self._providers[name], rest)
+        # Not a provider prefix after all: ids such as "openai/gpt-4o" on OpenRouter are bare ids.
         provider = self._index.get(model)
         return Route(provider, model) if provider is not None else None
+
+    def _shadowed(self, model: str) -> bool:
+        """A bare id that reads as ``provider/model`` for a provider that serves that model."""
+        prefix, slash, rest = model.partition("/")
+        return bool(slash) and prefix in self._providers and rest in self._models[prefix]
 
     def openai_list(self) -> dict[str, Any]:
         """``GET /v1/models``. A model several providers serve is listed bare once, then qualified."""
@@ -88,6 +96,7 @@ class ModelCatalog(Generic[P]):
             created = self._fetched_at.get(name, 0)
             for model in models:
                 first = self._index.get(model)
-                model_id = model if first is not None and first.name == name else f"{name}/{model}"
+                bare = first is not None and first.name == name and not self._shadowed(model)
+                model_id = model if bare else f"{name}/{model}"
                 data.append({"id": model_id, "object": "model", "created": created, "owned_by": name})
         return {"object": "list", "data": data}

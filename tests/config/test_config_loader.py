@@ -154,11 +154,6 @@ def test_env_overrides_a_yaml_scalar(write_yaml: WriteYaml) -> None:
     assert config.server.base_path == "/from-yaml"
 
 
-@pytest.mark.xfail(
-    reason="BUG: a YAML section with no children (`server:` -> None) makes overlay_env skip every "
-    "variable of that section, so PORT is silently ignored",
-    strict=True,
-)
 def test_env_overrides_an_empty_yaml_section(write_yaml: WriteYaml) -> None:
     path = write_yaml(
         """

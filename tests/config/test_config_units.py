@@ -45,9 +45,6 @@ def test_parse_duration_rejects_booleans(value: bool) -> None:
         parse_duration(value)
 
 
-@pytest.mark.xfail(
-    reason="BUG: parse_duration accepts float('nan') (YAML `.nan`): `nan <= 0` is False", strict=True
-)
 def test_parse_duration_rejects_nan() -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(math.nan)

@@ -46,11 +46,6 @@ def test_openai_400_keeps_status_message_type_code_and_param() -> None:
     assert error.message == "Invalid type for 'temperature': expected a decimal, but got a string instead."
 
 
-@pytest.mark.xfail(
-    reason="BUG: UpstreamStatusError inherits default_code 'upstream_error', so a provider 4xx with "
-    "\"code\": null reaches the client as code 'upstream_error'",
-    strict=True,
-)
 def test_openai_400_with_a_null_code_keeps_it_null() -> None:
     error = upstream(400, recorded("error_400_code_null.json"))
 
@@ -184,7 +179,7 @@ def test_structured_code_and_param_are_dropped() -> None:
     error = upstream(400, b'{"error": {"message": "m", "code": {"x": 1}, "param": ["a"], "type": null}}')
 
     assert (error.param, error.error_type) == (None, "invalid_request_error")
-    assert error.code in (None, "upstream_error")  # which one: see the xfail on null codes above
+    assert error.code is None
 
 
 @pytest.mark.parametrize("body", [b"[]", b"null", b"42", b'{"error": null}', b'{"error": 7}'])

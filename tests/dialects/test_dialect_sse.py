@@ -109,11 +109,6 @@ def test_cr_only_events_are_all_delivered_at_every_split() -> None:
         assert events + tail == EVENTS, chunks
 
 
-@pytest.mark.xfail(
-    reason="BUG: a chunk ending in '\\r' holds back its last complete event until the next chunk "
-    "arrives (the framer waits to see whether '\\n' follows)",
-    strict=True,
-)
 def test_cr_terminated_event_is_released_without_waiting_for_more_bytes() -> None:
     assert SSEFramer().feed(b"data: a\r\r") == [b"data: a\n\n"]
 

@@ -226,12 +226,6 @@ def test_every_listed_id_resolves_to_its_owner(
         assert route[0] == entry["owned_by"], entry
 
 
-@pytest.mark.xfail(
-    reason="BUG: with providers `openai` and `openrouter`, GET /v1/models lists `openai/gpt-4o` as "
-    "owned by openrouter, but resolve() reads the prefix as provider `openai` (wrong provider, or "
-    "None when openai does not serve gpt-4o)",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "openai_models",
     [pytest.param(("gpt-4o",), id="openai serves it too"), pytest.param(("gpt-4.1",), id="openai lacks it")],

@@ -178,12 +178,6 @@ async def test_refresh_without_start_updates_the_catalog(make_refresher: MakeRef
     assert catalog.models_of("a") == ("new",)
 
 
-@pytest.mark.xfail(
-    reason="BUG: in fallback mode a failed refresh after a successful one replaces the fetched list "
-    "with the configured models (often none), so one upstream blip hides every model until the next "
-    "refresh interval",
-    strict=True,
-)
 async def test_failed_refresh_keeps_the_last_fetched_list(make_refresher: MakeRefresher) -> None:
     flaky = FakeLister("flaky", models=["gpt-4o"])
     catalog, refresher = make_refresher(flaky)
