@@ -17,6 +17,7 @@ Only ``gomodel.server.errors`` turns these into HTTP responses; everything below
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 __all__ = [
     "AuthenticationError",
@@ -37,7 +38,7 @@ class GatewayError(Exception):
 
     status: int = 500
     error_type: str = "server_error"
-    default_code: str | None = None
+    default_code: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -97,7 +98,7 @@ class UpstreamError(GatewayError):
 class UpstreamStatusError(UpstreamError):
     """The provider refused the request with a 4xx; its status and message reach the client."""
 
-    default_code: str | None = None  # the provider's own code (or its absence) is passed on as-is
+    default_code = None  # the provider's own code (or its absence) is passed on as-is
 
 
 class UpstreamRateLimitError(UpstreamStatusError):
