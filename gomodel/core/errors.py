@@ -92,13 +92,13 @@ class ServiceUnavailableError(GatewayError):
 class UpstreamError(GatewayError):
     status = 502
     error_type = "upstream_error"
-    default_code = "upstream_error"
+    default_code: ClassVar[str | None] = "upstream_error"
 
 
 class UpstreamStatusError(UpstreamError):
     """The provider refused the request with a 4xx; its status and message reach the client."""
 
-    default_code = None  # the provider's own code (or its absence) is passed on as-is
+    default_code: ClassVar[str | None] = None  # the provider's own code (or its absence) is passed on as-is
 
 
 class UpstreamRateLimitError(UpstreamStatusError):
