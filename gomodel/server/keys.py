@@ -23,5 +23,5 @@ INFERENCE: web.AppKey[InferenceService] = web.AppKey("inference")
 CATALOG: web.AppKey[ModelCatalog[Provider]] = web.AppKey("catalog")
 REFRESHER: web.AppKey[ModelRefresher[Provider]] = web.AppKey("refresher")
 
-#: Key of the request id in the per-request mapping (``request[REQUEST_ID]``).
-REQUEST_ID = "gomodel_request_id"
+#: The request id in the per-request mapping (``request[REQUEST_ID]``).
+REQUEST_ID = web.RequestKey("request_id", str)
