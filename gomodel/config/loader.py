@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import attrs
 import cattrs
-import yaml
 from cattrs.gen import make_dict_structure_fn, override
 
 from gomodel.config.discovery import EnvProvider, discover
@@ -145,6 +144,8 @@ def _read_yaml(path: Path | None, env: Mapping[str, str], problems: list[str]) -
     except OSError as exc:
         problems.append(f"config file {path}: {exc.strerror or exc}")
         return {}
+    import yaml  # noqa: PLC0415 - only needed when there is a file; saves startup time otherwise
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
