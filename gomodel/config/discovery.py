@@ -15,7 +15,7 @@ from gomodel.providers.specs import SPECS, ProviderSpec
 
 __all__ = ["EnvProvider", "discover"]
 
-_FIELDS = ("API_KEY", "BASE_URL", "MODELS", "API_VERSION", "API_MODE")
+FIELDS = ("API_KEY", "BASE_URL", "MODELS", "API_VERSION", "API_MODE")
 #: Variables other tools own: the openai SDK reads AZURE_OPENAI_API_KEY, and a machine that has it set
 #: must not grow a half-configured "azure-openai" provider that stops the gateway from starting.
 _FOREIGN = re.compile(r"^AZURE_OPENAI_")
@@ -42,20 +42,20 @@ class EnvProvider:
 
     @property
     def registers(self) -> bool:
-        """Credentials (or, for local servers, a base URL) present: the provider should exist."""
-        if self.values.get("API_KEY"):
-            return True
-        return self.spec.keyless and bool(self.values.get("BASE_URL"))
+        """Credentials (or what stands for them: a local server's URL, a Vertex project) are present."""
+        return any(self.values.get(field) for field in self.spec.registers_on)
 
 
 def _patterns() -> list[tuple[ProviderSpec, re.Pattern[str]]]:
-    fields = "|".join(_FIELDS)
     # Longest prefix first so that a prefix which extends another one claims its own variables.
     ordered = sorted(SPECS.values(), key=lambda spec: len(spec.env_prefix), reverse=True)
-    return [
-        (spec, re.compile(rf"^{spec.env_prefix}(?:_([A-Z0-9]+(?:_[A-Z0-9]+)*?))?_({fields})$"))
-        for spec in ordered
-    ]
+    patterns = []
+    for spec in ordered:
+        fields = "|".join((*FIELDS, *spec.option_fields))
+        patterns.append(
+            (spec, re.compile(rf"^{spec.env_prefix}(?:_([A-Z0-9]+(?:_[A-Z0-9]+)*?))?_({fields})$"))
+        )
+    return patterns
 
 
 _PATTERNS = _patterns()

@@ -13,7 +13,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from gomodel.config.discovery import EnvProvider, discover
+from gomodel.config.discovery import FIELDS, EnvProvider, discover
 from gomodel.config.env import overlay_env
 from gomodel.config.errors import ConfigError
 from gomodel.config.schema import (
@@ -41,6 +41,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "usage": UsageConfig,
     "logging": LoggingConfig,
 }
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -211,9 +212,9 @@ def _providers(raw: Any, env: Mapping[str, str], problems: list[str]) -> tuple[l
             problems.append(_missing_credential(found))
             continue
         # An env-only provider is fixed with variables, so every message names the variable to set.
-        fields = _FIELD_KEYS if found.name not in declared else found.variables
+        fields = (*FIELDS, *found.spec.option_fields) if found.name not in declared else found.variables
         labels.setdefault(found.name, {}).update(
-            {_FIELD_KEYS[field]: found.variable(field) for field in fields}
+            {_field_key(field): found.variable(field) for field in fields}
         )
         declared[found.name] = _merge(declared.get(found.name), found)
     result = []
@@ -223,17 +224,14 @@ def _providers(raw: Any, env: Mapping[str, str], problems: list[str]) -> tuple[l
     return result, mentioned
 
 
-_FIELD_KEYS = {
-    "API_KEY": "api_key",
-    "BASE_URL": "base_url",
-    "MODELS": "models",
-    "API_VERSION": "api_version",
-    "API_MODE": "api_mode",
-}
+def _field_key(field: str) -> str:
+    """Environment field -> config key: ``API_KEY`` -> ``api_key``, ``PROJECT`` -> ``options.project``."""
+    key = field.lower()
+    return key if field in FIELDS else f"options.{key}"
 
 
 def _missing_credential(found: EnvProvider) -> str:
-    need = found.variable("BASE_URL" if found.spec.keyless else "API_KEY")
+    need = found.variable(found.spec.registers_on[0])
     given = ", ".join(sorted(found.variables.values()))
     return f"{need}: missing credential for provider {found.name} ({given} set)"
 
@@ -278,6 +276,10 @@ def _merge(base: ProviderConfig | None, found: EnvProvider) -> ProviderConfig:
         api_mode=values.get("API_MODE", base.api_mode),
         models=models if models is not None else base.models,
         headers={**base.headers, **found.headers},
+        options={
+            **base.options,
+            **{field.lower(): values[field] for field in found.spec.option_fields if field in values},
+        },
     )
 
 
@@ -295,12 +297,20 @@ def _valid(provider: ProviderConfig, env_labels: Mapping[str, str], problems: li
         known = ", ".join(sorted(SPECS))
         problems.append(f"{label('type')}: unknown provider type {provider.type!r} (known: {known})")
         return False
-    if provider.base_url is None and spec.default_base_url is None:
+    if provider.base_url is None and spec.needs_base_url:
         problems.append(f"{label('base_url')}: required for provider {provider.name} (type {spec.type})")
-    elif provider.base_url is not None and not _is_http_url(provider.base_url):
+    elif (
+        provider.base_url is not None
+        and not _is_http_url(provider.base_url)
+        and not (spec.base_url_may_be_region and _REGION.match(provider.base_url))
+    ):
         problems.append(f"{label('base_url')}: not an http(s) URL: {provider.base_url!r}")
-    if not provider.api_key and not spec.keyless:
+    if not provider.api_key and spec.api_key_required:
         problems.append(f"{label('api_key')}: missing credential for provider {provider.name}")
+    for option in spec.required_options:
+        if not provider.options.get(option.lower()):
+            key = f"options.{option.lower()}"
+            problems.append(f"{label(key)}: required for provider {provider.name} (type {spec.type})")
     if provider.api_mode is not None and provider.api_mode not in spec.api_modes:
         allowed = ", ".join(spec.api_modes) or "none"
         problems.append(f"{label('api_mode')}: {provider.api_mode!r} is not supported (supported: {allowed})")

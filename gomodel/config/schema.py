@@ -95,6 +95,8 @@ class ProviderConfig:
     api_mode: str | None = None
     models: tuple[str, ...] = ()
     headers: dict[str, str] = attrs.field(factory=dict, repr=False)
+    #: Type-specific settings (Vertex ``project``/``location``, OpenCode Go ``messages_models``...).
+    options: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)

@@ -16,7 +16,10 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    #: Prompt tokens served from the provider's cache (read).
     cached_tokens: int | None = None
+    #: Prompt tokens written to the provider's cache (Anthropic cache creation).
+    cache_creation_tokens: int | None = None
     reasoning_tokens: int | None = None
 
 

@@ -24,14 +24,26 @@ class HeaderFromEnv:
     default: str
 
 
+OPENAI_COMPATIBLE = "gomodel.providers.openai_compatible:OpenAICompatibleProvider"
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class ProviderSpec:
     type: str
     env_prefix: str
-    #: None means the operator must give a base URL (Azure deployments, Oracle tenancies).
+    #: None: the operator gives it (Azure deployments, Oracle tenancies) or it is derived (Vertex).
     default_base_url: str | None
-    #: Local servers (Ollama, vLLM) register from their base URL alone; the key is optional.
-    keyless: bool = False
+    #: ``module:Class`` implementing `gomodel.providers.base.Provider`, imported only when configured.
+    implementation: str = OPENAI_COMPATIBLE
+    #: Fields whose presence in the environment registers the provider (the first is named when missing).
+    registers_on: tuple[str, ...] = ("API_KEY",)
+    api_key_required: bool = True
+    needs_base_url: bool = False
+    #: Bedrock takes a bare region ("us-east-1") as well as an endpoint URL.
+    base_url_may_be_region: bool = False
+    #: Type-specific settings read from ``<PREFIX>_<FIELD>`` into ``ProviderConfig.options``.
+    option_fields: tuple[str, ...] = ()
+    required_options: tuple[str, ...] = ()
     auth: AuthStyle = "bearer"
     #: Azure puts ``api-version`` on every call.
     default_api_version: str | None = None
@@ -42,6 +54,8 @@ class ProviderSpec:
     extra_headers: tuple[HeaderFromEnv, ...] = ()
     #: API modes this build can speak for the type; the first is the default.
     api_modes: tuple[str, ...] = ()
+    #: Base URL of the OpenAI-compatible mode, for types whose default mode is native.
+    openai_compatible_base_url: str | None = None
 
 
 _OPENROUTER_HEADERS = (
@@ -74,26 +88,69 @@ SPECS: dict[str, ProviderSpec] = {
             type="azure",
             env_prefix="AZURE",
             default_base_url=None,
+            needs_base_url=True,
             auth="api-key",
             default_api_version="2024-10-21",
             models_at_resource_root=True,
         ),
-        ProviderSpec(type="oracle", env_prefix="ORACLE", default_base_url=None),
+        ProviderSpec(type="oracle", env_prefix="ORACLE", default_base_url=None, needs_base_url=True),
         ProviderSpec(
-            type="ollama", env_prefix="OLLAMA", default_base_url="http://localhost:11434/v1", keyless=True
+            type="ollama",
+            env_prefix="OLLAMA",
+            default_base_url="http://localhost:11434/v1",
+            registers_on=("BASE_URL", "API_KEY"),
+            api_key_required=False,
         ),
         ProviderSpec(
-            type="vllm", env_prefix="VLLM", default_base_url="http://localhost:8000/v1", keyless=True
+            type="vllm",
+            env_prefix="VLLM",
+            default_base_url="http://localhost:8000/v1",
+            registers_on=("BASE_URL", "API_KEY"),
+            api_key_required=False,
         ),
         ProviderSpec(
-            type="opencode_go", env_prefix="OPENCODE_GO", default_base_url="https://opencode.ai/zen/go/v1"
+            type="opencode_go",
+            env_prefix="OPENCODE_GO",
+            default_base_url="https://opencode.ai/zen/go/v1",
+            implementation="gomodel.providers.opencode_go:OpenCodeGoProvider",
+            option_fields=("MESSAGES_MODELS",),
+        ),
+        ProviderSpec(
+            type="anthropic",
+            env_prefix="ANTHROPIC",
+            default_base_url="https://api.anthropic.com/v1",
+            implementation="gomodel.providers.anthropic:AnthropicProvider",
+            option_fields=("DEFAULT_MAX_TOKENS",),
         ),
         ProviderSpec(
             type="gemini",
             env_prefix="GEMINI",
-            default_base_url="https://generativelanguage.googleapis.com/v1beta/openai",
+            default_base_url="https://generativelanguage.googleapis.com/v1beta",
+            implementation="gomodel.providers.gemini:GeminiProvider",
             model_id_prefix="models/",
-            api_modes=("openai_compatible",),
+            api_modes=("native", "openai_compatible"),
+            openai_compatible_base_url="https://generativelanguage.googleapis.com/v1beta/openai",
+        ),
+        ProviderSpec(
+            type="vertex",
+            env_prefix="VERTEX",
+            default_base_url=None,
+            implementation="gomodel.providers.vertex:VertexProvider",
+            registers_on=("PROJECT",),
+            api_key_required=False,
+            option_fields=("PROJECT", "LOCATION", "AUTH_TYPE"),
+            required_options=("PROJECT", "LOCATION"),
+            api_modes=("native", "openai_compatible"),
+        ),
+        ProviderSpec(
+            type="bedrock",
+            env_prefix="BEDROCK",
+            default_base_url=None,
+            implementation="gomodel.providers.bedrock:BedrockProvider",
+            registers_on=("BASE_URL",),
+            api_key_required=False,
+            needs_base_url=True,
+            base_url_may_be_region=True,
         ),
     )
 }

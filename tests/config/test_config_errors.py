@@ -90,8 +90,8 @@ def test_models_without_a_key_is_a_missing_credential() -> None:
 
 
 def test_unsupported_api_mode() -> None:
-    assert only_problem(None, {"GEMINI_API_KEY": "AIza", "GEMINI_API_MODE": "native"}) == (
-        "GEMINI_API_MODE: 'native' is not supported (supported: openai_compatible)"
+    assert only_problem(None, {"GEMINI_API_KEY": "AIza", "GEMINI_API_MODE": "grpc"}) == (
+        "GEMINI_API_MODE: 'grpc' is not supported (supported: native, openai_compatible)"
     )
 
 
@@ -284,7 +284,7 @@ def many_problems(write_yaml: WriteYaml) -> ConfigError:
         "CONFIGURED_PROVIDER_MODELS_MODE": "bogus",
         "AZURE_BASE_URL": "https://r.openai.azure.com",
         "GEMINI_API_KEY": "AIza",
-        "GEMINI_API_MODE": "native",
+        "GEMINI_API_MODE": "grpc",
     }
     with pytest.raises(ConfigError) as info:
         load(path, env)
@@ -302,7 +302,7 @@ def many_problems(write_yaml: WriteYaml) -> ConfigError:
         "providers.x.type: unknown provider type 'nope'",
         "providers.y.base_url: not an http(s) URL",
         "AZURE_API_KEY: missing credential",
-        "GEMINI_API_MODE: 'native' is not supported",
+        "GEMINI_API_MODE: 'grpc' is not supported",
     ],
 )
 def test_every_problem_is_reported_at_once(many_problems: ConfigError, prefix: str) -> None:

@@ -1,0 +1,293 @@
+"""Wire-neutral chat: the request, the complete answer, and the events of a streamed answer.
+
+Every dialect translates to and from these types, so any ingress dialect can reach any provider
+dialect through one pair of functions each. The vocabulary follows OpenAI chat completions where a
+choice had to be made (roles, finish reasons), because that is the gateway's main API; fields a
+dialect cannot express are dropped by that dialect's encoder, never here.
+
+Stream events, in the order a decoder emits them::
+
+    StreamStart (once) -> ( TextDelta | ReasoningDelta | ToolCallStart ToolCallDelta* )*
+                       -> Finish (once) -> UsageReport (at most once) ; StreamFailed ends a stream early
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Literal
+
+import attrs
+
+from gomodel.core.errors import GatewayError
+from gomodel.core.records import Usage
+
+__all__ = [
+    "AudioPart",
+    "ChatRequest",
+    "ChatResponse",
+    "DocumentPart",
+    "EmbeddingsRequest",
+    "EmbeddingsResponse",
+    "Finish",
+    "FinishReason",
+    "ImagePart",
+    "Message",
+    "Part",
+    "ReasoningDelta",
+    "ResponseFormat",
+    "Role",
+    "StreamEvent",
+    "StreamFailed",
+    "StreamStart",
+    "TextDelta",
+    "TextPart",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolCallStart",
+    "ToolChoice",
+    "UsageReport",
+    "data_url",
+    "parse_data_url",
+]
+
+Role = Literal["system", "user", "assistant", "tool"]
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
+
+
+# --- content parts ------------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class TextPart:
+    text: str
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ImagePart:
+    """An image by URL: ``https://...`` or a ``data:<media type>;base64,<data>`` URL."""
+
+    url: str
+    detail: str | None = None
+
+    @property
+    def inline(self) -> tuple[str, str] | None:
+        """(media type, base64 data) when the image is a data URL, else None."""
+        return parse_data_url(self.url)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class DocumentPart:
+    """A file (PDF, text...) given inline as base64, or by URL."""
+
+    media_type: str
+    data: str | None = None
+    url: str | None = None
+    name: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AudioPart:
+    data: str  # base64
+    format: str  # "wav", "mp3", ...
+
+
+Part = TextPart | ImagePart | DocumentPart | AudioPart
+
+
+def parse_data_url(url: str) -> tuple[str, str] | None:
+    """``data:image/png;base64,AAAA`` -> ("image/png", "AAAA"); None for other URLs or malformed ones."""
+    if not url.startswith("data:"):
+        return None
+    header, comma, data = url[5:].partition(",")
+    if not comma or not header.endswith(";base64"):
+        return None
+    media_type = header[: -len(";base64")] or "application/octet-stream"
+    return media_type, data
+
+
+def data_url(media_type: str, data: bytes | str) -> str:
+    encoded = data if isinstance(data, str) else base64.b64encode(data).decode()
+    return f"data:{media_type};base64,{encoded}"
+
+
+# --- messages and tools -------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ToolCall:
+    id: str
+    name: str
+    #: JSON text, exactly as the model produced it (it may be invalid JSON; never re-encoded).
+    arguments: str
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Message:
+    role: Role
+    content: tuple[Part, ...] = ()
+    #: Assistant turns that called tools.
+    tool_calls: tuple[ToolCall, ...] = ()
+    #: Tool results: which call this answers.
+    tool_call_id: str | None = None
+    name: str | None = None
+    #: Assistant reasoning ("thinking") to replay to providers that want it back, with its signature.
+    reasoning: str | None = None
+    reasoning_signature: str | None = None
+    #: Set when the tool result reports a failure (Anthropic ``is_error``).
+    is_error: bool = False
+
+    @property
+    def text(self) -> str:
+        """All text parts joined (what dialects with plain-string content need)."""
+        return "".join(part.text for part in self.content if isinstance(part, TextPart))
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Tool:
+    name: str
+    description: str | None = None
+    #: JSON Schema of the arguments.
+    parameters: dict[str, Any] = attrs.field(factory=lambda: {"type": "object", "properties": {}})
+    strict: bool | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ToolChoice:
+    """``auto``, ``none``, ``required`` (any tool), or ``tool`` with ``name`` (that one tool)."""
+
+    mode: Literal["auto", "none", "required", "tool"]
+    name: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ResponseFormat:
+    type: Literal["text", "json_object", "json_schema"]
+    schema: dict[str, Any] | None = None
+    name: str | None = None
+    strict: bool | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ChatRequest:
+    model: str
+    messages: tuple[Message, ...]
+    stream: bool = False
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
+    #: "minimal" | "low" | "medium" | "high" (OpenAI's words); providers map it to their own budgets.
+    reasoning_effort: str | None = None
+    #: An explicit thinking budget in tokens, when the client gave one (Anthropic ingress).
+    reasoning_budget: int | None = None
+    user: str | None = None
+    metadata: dict[str, Any] | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+
+    @property
+    def system_text(self) -> str:
+        """System (and developer) messages joined with blank lines, for top-level system fields."""
+        return "\n\n".join(m.text for m in self.messages if m.role == "system")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ChatResponse:
+    id: str
+    model: str
+    created: int
+    content: str | None = None
+    reasoning: str | None = None
+    reasoning_signature: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: FinishReason = "stop"
+    usage: Usage | None = None
+
+
+# --- embeddings ---------------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class EmbeddingsRequest:
+    model: str
+    inputs: tuple[str, ...]
+    dimensions: int | None = None
+    encoding_format: Literal["float", "base64"] = "float"
+    user: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class EmbeddingsResponse:
+    model: str
+    vectors: tuple[tuple[float, ...], ...]
+    usage: Usage | None = None
+
+
+# --- stream events ------------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class StreamStart:
+    id: str
+    model: str
+    created: int
+    #: Some providers (Anthropic) report input tokens at the start; the final UsageReport still wins.
+    usage: Usage | None = None
+
+
+@attrs.frozen(slots=True)
+class TextDelta:
+    text: str
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ReasoningDelta:
+    text: str = ""
+    signature: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ToolCallStart:
+    #: Position of the call among this answer's tool calls (0, 1, ...), as OpenAI numbers them.
+    index: int
+    id: str
+    name: str
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ToolCallDelta:
+    index: int
+    arguments: str
+
+
+@attrs.frozen(slots=True)
+class Finish:
+    reason: FinishReason
+
+
+@attrs.frozen(slots=True)
+class UsageReport:
+    usage: Usage
+
+
+@attrs.frozen(slots=True)
+class StreamFailed:
+    error: GatewayError
+
+
+StreamEvent = (
+    StreamStart
+    | TextDelta
+    | ReasoningDelta
+    | ToolCallStart
+    | ToolCallDelta
+    | Finish
+    | UsageReport
+    | StreamFailed
+)
