@@ -1,15 +1,39 @@
-"""Build the provider instances the configuration declares, in declaration order."""
+"""Build the provider instances the configuration declares, in declaration order.
+
+Implementations are imported only for the types actually configured, so a gateway in front of
+OpenAI alone never pays for botocore or google-auth.
+"""
 
 from __future__ import annotations
 
-from gomodel.config.schema import Config
-from gomodel.providers.openai_compatible import OpenAICompatibleProvider
-from gomodel.providers.specs import SPECS
+import importlib
+from typing import Any
 
-__all__ = ["Provider", "build_providers"]
+import attrs
 
-Provider = OpenAICompatibleProvider
+from gomodel.config.schema import Config, HTTPConfig, ProviderConfig
+from gomodel.providers.base import Provider
+from gomodel.providers.specs import OPENAI_COMPATIBLE, SPECS, ProviderSpec
+
+__all__ = ["Provider", "build_provider", "build_providers"]
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_provider(config: ProviderConfig, http: HTTPConfig) -> Provider:
+    spec: ProviderSpec = SPECS[config.type]
+    implementation = spec.implementation
+    mode = config.api_mode or (spec.api_modes[0] if spec.api_modes else None)
+    if mode == "openai_compatible" and spec.openai_compatible_base_url is not None:
+        # Native-first types (Gemini) also speak OpenAI's dialect at another base URL.
+        spec = attrs.evolve(spec, default_base_url=spec.openai_compatible_base_url)
+        implementation = OPENAI_COMPATIBLE
+    provider: Provider = _load(implementation)(config, spec, http)
+    return provider
 
 
 def build_providers(config: Config) -> list[Provider]:
-    return [OpenAICompatibleProvider(p, SPECS[p.type], config.http) for p in config.providers]
+    return [build_provider(p, config.http) for p in config.providers]
