@@ -8,7 +8,7 @@ import orjson
 
 from gomodel.core.errors import InvalidRequestError
 
-__all__ = ["decode_object", "require_model"]
+__all__ = ["as_dict", "decode_object", "require_model"]
 
 
 def decode_object(body: bytes) -> dict[str, Any]:
@@ -30,3 +30,8 @@ def require_model(payload: dict[str, Any]) -> str:
             "you must provide a model parameter (a non-empty string)", param="model", code="missing_model"
         )
     return model
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (for tolerant reading of provider replies)."""
+    return value if isinstance(value, dict) else {}

@@ -6,7 +6,7 @@ from typing import Any
 
 from gomodel.core.records import Usage
 
-__all__ = ["usage_from_mapping"]
+__all__ = ["usage_from_mapping", "usage_to_openai"]
 
 
 def _int(value: Any) -> int:
@@ -33,3 +33,20 @@ def usage_from_mapping(usage: Any) -> Usage | None:
         cached_tokens=_detail(usage, "prompt_tokens_details", "cached_tokens"),
         reasoning_tokens=_detail(usage, "completion_tokens_details", "reasoning_tokens"),
     )
+
+
+def usage_to_openai(usage: Usage, *, embeddings: bool = False) -> dict[str, Any]:
+    """OpenAI's usage object; embeddings carry only prompt and total tokens."""
+    total = usage.total_tokens or usage.prompt_tokens + usage.completion_tokens
+    if embeddings:
+        return {"prompt_tokens": usage.prompt_tokens, "total_tokens": total}
+    out: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": total,
+    }
+    if usage.cached_tokens is not None:
+        out["prompt_tokens_details"] = {"cached_tokens": usage.cached_tokens}
+    if usage.reasoning_tokens is not None:
+        out["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
+    return out

@@ -1,18 +1,34 @@
 """Chat completions and embeddings, from client bytes to upstream and back.
 
-Same dialect in and out (OpenAI to an OpenAI-compatible upstream): the body is relayed as the client
-sent it unless the model id or stream options must change, and SSE events are relayed byte for byte
-while a filter reads usage off them. Every call ends in exactly one record, in ``finally``, because a
-client that disconnects cancels the handler mid-await.
+Two paths, chosen per route by the dialect the provider speaks for the model:
+
+* **Relay** (OpenAI in, OpenAI-compatible upstream): the body is sent as the client wrote it unless
+  the model id or stream options must change, and SSE events are relayed byte for byte while a
+  filter reads usage off them.
+* **Translate** (any other upstream dialect): the request becomes a wire-neutral `ChatRequest`, the
+  provider speaks its own API, and its answer or stream events are encoded back into OpenAI's shape
+  one event at a time.
+
+Every call ends in exactly one record, in ``finally``, because a client that disconnects cancels the
+handler mid-await.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
 
 import attrs
 
+from gomodel.core.chat import (
+    ChatRequest,
+    StreamEvent,
+    StreamFailed,
+    StreamStart,
+    UsageReport,
+)
 from gomodel.core.errors import GatewayError, NotFoundError, UpstreamError
 from gomodel.core.records import RecordSink
 from gomodel.dialects.openai_chat import (
@@ -22,7 +38,16 @@ from gomodel.dialects.openai_chat import (
     upstream_chat_body,
     usage_from_response,
 )
-from gomodel.dialects.openai_embeddings import parse_embeddings_request, upstream_embeddings_body
+from gomodel.dialects.openai_chat_request import decode_chat_request
+from gomodel.dialects.openai_chat_response import encode_chat_response
+from gomodel.dialects.openai_chat_stream import ChunkEncoder
+from gomodel.dialects.openai_embeddings import (
+    EmbeddingsCall,
+    encode_embeddings_response,
+    parse_embeddings_request,
+    to_embeddings_request,
+    upstream_embeddings_body,
+)
 from gomodel.dialects.openai_errors import error_from_upstream, stream_error_event
 from gomodel.dialects.sse import SSEFramer
 from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
@@ -34,6 +59,7 @@ __all__ = ["InferenceService", "Reply"]
 
 CHAT_PATH = "/chat/completions"
 EMBEDDINGS_PATH = "/embeddings"
+OPENAI = "openai_chat"
 
 
 @attrs.frozen(slots=True)
@@ -81,11 +107,19 @@ class InferenceService:
             record.requested_model = call.model
             record.stream = call.stream
             route = await self._route(call.model, record)
-            body = upstream_chat_body(call, raw, route.model, force_usage=self._force_usage)
+            if route.provider.dialect_for(route.model) == OPENAI:
+                body = upstream_chat_body(call, raw, route.model, force_usage=self._force_usage)
+                if call.stream:
+                    await self._relay_stream(call, route, body, sink, record)
+                    return None
+                return await self._relay_unary(route, CHAT_PATH, body, record)
+            request = attrs.evolve(decode_chat_request(call.payload), model=route.model)
             if call.stream:
-                await self._stream_chat(call, route, body, sink, record)
+                await self._translate_stream(
+                    ctx=ctx, call=call, route=route, request=request, sink=sink, record=record
+                )
                 return None
-            return await self._unary(route, CHAT_PATH, body, record)
+            return await self._translate_unary(ctx, route, request, record)
         except GatewayError as error:
             record.fail(error)
             raise
@@ -101,8 +135,10 @@ class InferenceService:
             call = parse_embeddings_request(raw)
             record.requested_model = call.model
             route = await self._route(call.model, record)
-            body = upstream_embeddings_body(call, raw, route.model)
-            return await self._unary(route, EMBEDDINGS_PATH, body, record)
+            if route.provider.dialect_for(route.model) == OPENAI:
+                body = upstream_embeddings_body(call, raw, route.model)
+                return await self._relay_unary(route, EMBEDDINGS_PATH, body, record)
+            return await self._translate_embeddings(call, route, record)
         except GatewayError as error:
             record.fail(error)
             raise
@@ -119,9 +155,14 @@ class InferenceService:
         record.provider_type = route.provider.type
         return route
 
-    async def _unary(self, route: Route[Provider], path: str, body: bytes, record: RecordBuilder) -> Reply:
+    # --- relay: same dialect in and out ---------------------------------------------------------
+
+    async def _relay_unary(
+        self, route: Route[Provider], path: str, body: bytes, record: RecordBuilder
+    ) -> Reply:
         provider = route.provider
-        async with provider.client.open("POST", provider.url(path), provider.headers, body) as upstream:
+        url, headers = await provider.relay_target(path, route.model)
+        async with provider.client.open("POST", url, headers, body) as upstream:
             data = await upstream.read()
             record.first_byte()
             if upstream.status >= 400:
@@ -129,11 +170,12 @@ class InferenceService:
         record.usage = usage_from_response(data)
         return Reply(status=upstream.status, body=data)
 
-    async def _stream_chat(
+    async def _relay_stream(
         self, call: ChatCall, route: Route[Provider], body: bytes, sink: StreamSink, record: RecordBuilder
     ) -> None:
         provider = route.provider
-        async with provider.client.open("POST", provider.url(CHAT_PATH), provider.headers, body) as upstream:
+        url, headers = await provider.relay_target(CHAT_PATH, route.model)
+        async with provider.client.open("POST", url, headers, body) as upstream:
             if upstream.status >= 400:
                 data = await upstream.read()
                 raise error_from_upstream(provider.name, upstream.status, data, upstream.headers)
@@ -149,10 +191,10 @@ class InferenceService:
                 async for chunk in upstream.chunks():
                     events = framer.feed(chunk)
                     if events:
-                        await self._relay(events, observer, sink, record)
+                        await self._relay_events(events, observer, sink, record)
                 tail = framer.flush()
                 if tail:
-                    await self._relay(tail, observer, sink, record)
+                    await self._relay_events(tail, observer, sink, record)
             except GatewayError as error:
                 # Headers are out; the only honest way to fail now is an error event in the stream.
                 record.fail(error)
@@ -164,10 +206,89 @@ class InferenceService:
                 record.error_message = observer.error
 
     @staticmethod
-    async def _relay(
+    async def _relay_events(
         events: list[bytes], observer: ChatStreamFilter, sink: StreamSink, record: RecordBuilder
     ) -> None:
         record.first_byte()
         kept = [event for event in events if observer.keep(event)]
         if kept:
             await sink.write(kept[0] if len(kept) == 1 else b"".join(kept))
+
+    # --- translate: the provider speaks its own dialect -----------------------------------------
+
+    async def _translate_unary(
+        self, ctx: CallContext, route: Route[Provider], request: ChatRequest, record: RecordBuilder
+    ) -> Reply:
+        response = await route.provider.chat(request)
+        record.first_byte()
+        record.usage = response.usage
+        response = attrs.evolve(
+            response,
+            id=response.id or f"chatcmpl-{ctx.request_id}",
+            model=response.model or route.model,
+            created=response.created or int(ctx.timestamp),
+        )
+        return Reply(status=200, body=encode_chat_response(response))
+
+    async def _translate_stream(
+        self,
+        *,
+        ctx: CallContext,
+        call: ChatCall,
+        route: Route[Provider],
+        request: ChatRequest,
+        sink: StreamSink,
+        record: RecordBuilder,
+    ) -> None:
+        events: AsyncIterator[StreamEvent] = route.provider.chat_stream(request)
+        async with contextlib.aclosing(events):  # type: ignore[type-var]  # async generators close
+            # The first event decides between an HTTP error status and a started stream.
+            first = await anext(events, None)
+            if first is None:
+                raise UpstreamError(f"provider {route.provider.name} ended the stream without a reply")
+            if isinstance(first, StreamFailed):
+                raise first.error
+            await sink.start()
+            record.first_byte()
+            encoder = ChunkEncoder(include_usage=call.wants_usage)
+            if not isinstance(first, StreamStart):
+                start = StreamStart(
+                    id=f"chatcmpl-{ctx.request_id}", model=route.model, created=int(time.time())
+                )
+                await sink.write(encoder.encode(start))
+            failed = await self._emit(first, encoder, sink, record, route.model)
+            async for event in events:
+                if failed:
+                    break
+                failed = await self._emit(event, encoder, sink, record, route.model)
+            if not failed:
+                await sink.write(encoder.done())
+
+    async def _emit(
+        self, event: StreamEvent, encoder: ChunkEncoder, sink: StreamSink, record: RecordBuilder, model: str
+    ) -> bool:
+        """Write one event; True when it ended the stream with an error."""
+        if isinstance(event, StreamStart):
+            if event.usage is not None:
+                record.usage = event.usage
+            if not event.model:
+                event = attrs.evolve(event, model=model)
+        elif isinstance(event, UsageReport):
+            record.usage = event.usage
+        elif isinstance(event, StreamFailed):
+            record.fail(event.error)
+            await sink.write(stream_error_event(event.error, self._redact(event.error.message)))
+            return True
+        data = encoder.encode(event)
+        if data:
+            await sink.write(data)
+        return False
+
+    async def _translate_embeddings(
+        self, call: EmbeddingsCall, route: Route[Provider], record: RecordBuilder
+    ) -> Reply:
+        request = to_embeddings_request(call, route.model)
+        response = await route.provider.embeddings(request)
+        record.first_byte()
+        record.usage = response.usage
+        return Reply(status=200, body=encode_embeddings_response(response, request, call.model))

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
 from gomodel.config.schema import HTTPConfig, ProviderConfig
-from gomodel.core.errors import UpstreamError
+from gomodel.core.chat import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingsRequest,
+    EmbeddingsResponse,
+    StreamEvent,
+    StreamFailed,
+)
+from gomodel.core.errors import GatewayError, UpstreamError
+from gomodel.dialects.openai_chat_request import encode_chat_request
+from gomodel.dialects.openai_chat_response import decode_chat_response
+from gomodel.dialects.openai_chat_stream import ChunkDecoder
 from gomodel.dialects.openai_errors import error_from_upstream
+from gomodel.dialects.openai_usage import usage_from_mapping
+from gomodel.providers.base import RelayTarget
 from gomodel.providers.http import UpstreamClient
 from gomodel.providers.specs import ProviderSpec
 
@@ -66,6 +80,57 @@ class OpenAICompatibleProvider:
     def url(self, path: str) -> str:
         """Full upstream URL for an OpenAI path such as ``/chat/completions``."""
         return self.base_url + path + self._query
+
+    def dialect_for(self, model: str) -> str:
+        return self.dialect
+
+    async def relay_target(self, path: str, model: str) -> RelayTarget:
+        return self.url(path), self.headers
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        body = orjson.dumps(encode_chat_request(request))
+        async with self.client.open("POST", self.url("/chat/completions"), self.headers, body) as response:
+            data = await response.read()
+            if response.status >= 400:
+                raise error_from_upstream(self.name, response.status, data, response.headers)
+        return decode_chat_response(data, self.name)
+
+    async def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        body = orjson.dumps(encode_chat_request(request))
+        async with self.client.open("POST", self.url("/chat/completions"), self.headers, body) as response:
+            if response.status >= 400:
+                data = await response.read()
+                raise error_from_upstream(self.name, response.status, data, response.headers)
+            decoder = ChunkDecoder(self.name)
+            try:
+                async for chunk in response.chunks():
+                    for event in decoder.feed(chunk):
+                        yield event
+            except GatewayError as error:
+                yield StreamFailed(error)
+                return
+            for event in decoder.flush():
+                yield event
+
+    async def embeddings(self, request: EmbeddingsRequest) -> EmbeddingsResponse:
+        payload: dict[str, Any] = {"model": request.model, "input": list(request.inputs)}
+        if request.dimensions is not None:
+            payload["dimensions"] = request.dimensions
+        async with self.client.open(
+            "POST", self.url("/embeddings"), self.headers, orjson.dumps(payload)
+        ) as response:
+            data = await response.read()
+            if response.status >= 400:
+                raise error_from_upstream(self.name, response.status, data, response.headers)
+        try:
+            answer = orjson.loads(data)
+            rows = sorted(answer["data"], key=lambda row: row.get("index", 0))
+            vectors = tuple(tuple(float(x) for x in row["embedding"]) for row in rows)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise UpstreamError(f"provider {self.name} returned an unreadable embeddings response") from None
+        return EmbeddingsResponse(
+            model=request.model, vectors=vectors, usage=usage_from_mapping(answer.get("usage"))
+        )
 
     async def start(self) -> None:
         await self.client.start()

@@ -1,0 +1,170 @@
+"""OpenAI chat-completion chunks <-> wire-neutral stream events, one event at a time.
+
+`ChunkEncoder` writes what the OpenAI SDKs parse (``chat.completion.chunk`` events, a usage-only chunk
+when the client asked for it, ``[DONE]``); `ChunkDecoder` reads an OpenAI-compatible upstream's SSE.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from gomodel.core.chat import (
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    StreamFailed,
+    StreamStart,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStart,
+    UsageReport,
+)
+from gomodel.core.errors import UpstreamError
+from gomodel.dialects.json_body import as_dict
+from gomodel.dialects.openai_chat_response import finish_reason
+from gomodel.dialects.openai_errors import stream_error_event
+from gomodel.dialects.openai_usage import usage_from_mapping, usage_to_openai
+from gomodel.dialects.sse import SSEFramer, event_data
+
+__all__ = ["ChunkDecoder", "ChunkEncoder"]
+
+DONE_EVENT = b"data: [DONE]\n\n"
+
+
+class ChunkEncoder:
+    """Stream events -> OpenAI SSE bytes. ``encode`` returns b"" for events with no OpenAI form."""
+
+    __slots__ = ("_head", "_include_usage", "_tail")
+
+    def __init__(self, *, include_usage: bool) -> None:
+        self._include_usage = include_usage
+        self._head = b""
+        self._tail = b""
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = orjson.dumps({"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish})
+        return self._head + choice + self._tail
+
+    def encode(self, event: StreamEvent) -> bytes:
+        if isinstance(event, TextDelta):
+            return self._chunk({"content": event.text}) if event.text else b""
+        if isinstance(event, ToolCallDelta):
+            return self._chunk(
+                {"tool_calls": [{"index": event.index, "function": {"arguments": event.arguments}}]}
+            )
+        if isinstance(event, StreamStart):
+            # Every chunk shares id/model/created: serialise that prefix once.
+            prefix = orjson.dumps(
+                {"id": event.id, "object": "chat.completion.chunk", "created": event.created}
+            )
+            model = orjson.dumps(event.model)
+            self._head = b"data: " + prefix[:-1] + b',"model":' + model + b',"choices":['
+            self._tail = b"]" + (b',"usage":null' if self._include_usage else b"") + b"}\n\n"
+            return self._chunk({"role": "assistant", "content": ""})
+        if isinstance(event, ReasoningDelta):
+            return self._chunk({"reasoning_content": event.text}) if event.text else b""
+        if isinstance(event, ToolCallStart):
+            call = {"index": event.index, "id": event.id, "type": "function"}
+            return self._chunk({"tool_calls": [{**call, "function": {"name": event.name, "arguments": ""}}]})
+        if isinstance(event, Finish):
+            return self._chunk({}, event.reason)
+        if isinstance(event, UsageReport):
+            if not self._include_usage:
+                return b""
+            usage = orjson.dumps(usage_to_openai(event.usage))
+            return self._head + b'],"usage":' + usage + b"}\n\n"
+        return stream_error_event(event.error)
+
+    @staticmethod
+    def done() -> bytes:
+        return DONE_EVENT
+
+
+class ChunkDecoder:
+    """An OpenAI-compatible upstream's SSE bytes -> stream events."""
+
+    __slots__ = ("_finish", "_framer", "_provider", "_started", "_tool_ids", "_usage")
+
+    def __init__(self, provider: str) -> None:
+        self._provider = provider
+        self._framer = SSEFramer()
+        self._started = False
+        self._tool_ids: set[int] = set()
+        self._finish: Finish | None = None
+        self._usage: UsageReport | None = None
+
+    def feed(self, chunk: bytes) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for raw in self._framer.feed(chunk):
+            self._event(raw, events)
+        return events
+
+    def flush(self) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        for raw in self._framer.flush():
+            self._event(raw, events)
+        # Finish and usage go out last, whichever order the upstream sent them in.
+        if self._finish is not None:
+            events.append(self._finish)
+            self._finish = None
+        if self._usage is not None:
+            events.append(self._usage)
+            self._usage = None
+        return events
+
+    def _event(self, raw: bytes, out: list[StreamEvent]) -> None:
+        data = event_data(raw)
+        if data is None or data == b"[DONE]":
+            return
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(chunk, dict):
+            return
+        if chunk.get("error"):
+            error = chunk["error"]
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            out.append(StreamFailed(UpstreamError(f"provider {self._provider}: {message}")))
+            return
+        if not self._started:
+            self._started = True
+            out.append(
+                StreamStart(
+                    id=str(chunk.get("id") or ""),
+                    model=str(chunk.get("model") or ""),
+                    created=int(chunk.get("created") or 0),
+                )
+            )
+        usage = usage_from_mapping(chunk.get("usage"))
+        if usage is not None:
+            self._usage = UsageReport(usage)
+        for choice in chunk.get("choices") or []:
+            if isinstance(choice, dict) and choice.get("index", 0) == 0:
+                self._choice(choice, out)
+
+    def _choice(self, choice: dict[str, Any], out: list[StreamEvent]) -> None:
+        delta = as_dict(choice.get("delta"))
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            out.append(ReasoningDelta(text=reasoning))
+        if isinstance(delta.get("content"), str) and delta["content"]:
+            out.append(TextDelta(delta["content"]))
+        for call in delta.get("tool_calls") or []:
+            if not isinstance(call, dict):
+                continue
+            index = int(call.get("index", 0))
+            function = as_dict(call.get("function"))
+            if index not in self._tool_ids:
+                self._tool_ids.add(index)
+                out.append(
+                    ToolCallStart(
+                        index=index, id=str(call.get("id") or ""), name=str(function.get("name") or "")
+                    )
+                )
+            if function.get("arguments"):
+                out.append(ToolCallDelta(index=index, arguments=str(function["arguments"])))
+        if choice.get("finish_reason"):
+            self._finish = Finish(finish_reason(choice["finish_reason"]))
