@@ -14,12 +14,13 @@ from aiohttp import web
 
 from gomodel.config.schema import Config
 from gomodel.core.records import RecordSink
+from gomodel.gateway.audio import AudioService
 from gomodel.gateway.inference import InferenceService
 from gomodel.observability.logging import Redactor
 from gomodel.providers.registry import Provider, build_providers
 from gomodel.routing.catalog import ModelCatalog
 from gomodel.routing.refresher import ModelRefresher
-from gomodel.server.keys import CATALOG, CONFIG, INFERENCE, REDACTOR, REFRESHER
+from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, REDACTOR, REFRESHER
 from gomodel.server.middlewares.request_id import add_request_id_header
 from gomodel.server.routes import add_routes, middlewares
 from gomodel.usage.log_sink import LogRecordSink
@@ -53,13 +54,15 @@ def build_app(
     app[REDACTOR] = redactor
     app[CATALOG] = catalog
     app[REFRESHER] = refresher
-    app[INFERENCE] = InferenceService(
+    inference = InferenceService(
         catalog,
         refresher,
         sink,
         force_stream_usage=config.usage.enforce_returning_usage_data,
         redact=redactor,
     )
+    app[INFERENCE] = inference
+    app[AUDIO] = AudioService(inference, sink)
     add_routes(app, config.server)
     app.on_response_prepare.append(add_request_id_header)
 

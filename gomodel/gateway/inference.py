@@ -55,7 +55,7 @@ from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import ModelCatalog, Route
 from gomodel.routing.refresher import ModelRefresher
 
-__all__ = ["InferenceService", "Reply"]
+__all__ = ["InferenceService", "Reply", "Upstream"]
 
 CHAT_PATH = "/chat/completions"
 EMBEDDINGS_PATH = "/embeddings"
@@ -64,10 +64,20 @@ OPENAI = "openai_chat"
 
 @attrs.frozen(slots=True)
 class Reply:
-    """A complete (non-streamed) JSON answer."""
+    """A complete (non-streamed) answer."""
 
     status: int
     body: bytes
+    content_type: str = "application/json"
+
+
+@attrs.frozen(slots=True)
+class Upstream:
+    """A provider's complete answer to a relayed request."""
+
+    status: int
+    body: bytes
+    content_type: str
 
 
 class InferenceService:
@@ -106,7 +116,7 @@ class InferenceService:
             call = parse_chat_request(raw)
             record.requested_model = call.model
             record.stream = call.stream
-            route = await self._route(call.model, record)
+            route = await self.route(call.model, record)
             if route.provider.dialect_for(route.model) == OPENAI:
                 body = upstream_chat_body(call, raw, route.model, force_usage=self._force_usage)
                 if call.stream:
@@ -134,7 +144,7 @@ class InferenceService:
         try:
             call = parse_embeddings_request(raw)
             record.requested_model = call.model
-            route = await self._route(call.model, record)
+            route = await self.route(call.model, record)
             if route.provider.dialect_for(route.model) == OPENAI:
                 body = upstream_embeddings_body(call, raw, route.model)
                 return await self._relay_unary(route, EMBEDDINGS_PATH, body, record)
@@ -148,7 +158,8 @@ class InferenceService:
         finally:
             record.finish()
 
-    async def _route(self, model: str, record: RecordBuilder) -> Route[Provider]:
+    async def route(self, model: str, record: RecordBuilder) -> Route[Provider]:
+        """Resolve ``model`` and note the choice in the record."""
         route = await self.resolve(model)
         record.model = route.model
         record.provider = route.provider.name
@@ -157,18 +168,29 @@ class InferenceService:
 
     # --- relay: same dialect in and out ---------------------------------------------------------
 
-    async def _relay_unary(
-        self, route: Route[Provider], path: str, body: bytes, record: RecordBuilder
-    ) -> Reply:
+    @staticmethod
+    async def post(
+        route: Route[Provider], path: str, body: bytes, record: RecordBuilder, content_type: str | None = None
+    ) -> Upstream:
+        """POST ``body`` to the provider's native ``path`` and read the whole answer (4xx/5xx raise)."""
         provider = route.provider
         url, headers = await provider.relay_target(path, route.model)
+        if content_type is not None:
+            headers = {**headers, "Content-Type": content_type}
         async with provider.client.open("POST", url, headers, body) as upstream:
             data = await upstream.read()
             record.first_byte()
             if upstream.status >= 400:
                 raise error_from_upstream(provider.name, upstream.status, data, upstream.headers)
-        record.usage = usage_from_response(data)
-        return Reply(status=upstream.status, body=data)
+            kind = upstream.headers.get("Content-Type", "application/json")
+        return Upstream(status=upstream.status, body=data, content_type=kind)
+
+    async def _relay_unary(
+        self, route: Route[Provider], path: str, body: bytes, record: RecordBuilder
+    ) -> Reply:
+        answer = await self.post(route, path, body, record)
+        record.usage = usage_from_response(answer.body)
+        return Reply(status=answer.status, body=answer.body)
 
     async def _relay_stream(
         self, call: ChatCall, route: Route[Provider], body: bytes, sink: StreamSink, record: RecordBuilder

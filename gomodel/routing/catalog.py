@@ -31,6 +31,15 @@ class Route(Generic[P]):
     model: str
 
 
+#: Claude Code's marker for a model's 1M-token context variant (``mimo-v2.5-pro[1m]``). Listed ids keep
+#: it so clients can ask for it; upstream APIs know the model only by its plain id.
+CONTEXT_MARKER = "[1m]"
+
+
+def _upstream_id(model: str) -> str:
+    return model.removesuffix(CONTEXT_MARKER)
+
+
 class ModelCatalog(Generic[P]):
     """Per-provider model lists, merged. Updated by the refresher, read on every request."""
 
@@ -79,10 +88,10 @@ class ModelCatalog(Generic[P]):
     def resolve(self, model: str) -> Route[P] | None:
         name, slash, rest = model.partition("/")
         if slash and name in self._providers and rest in self._models[name]:
-            return Route(self._providers[name], rest)
+            return Route(self._providers[name], _upstream_id(rest))
         # Not a provider prefix after all: ids such as "openai/gpt-4o" on OpenRouter are bare ids.
         provider = self._index.get(model)
-        return Route(provider, model) if provider is not None else None
+        return Route(provider, _upstream_id(model)) if provider is not None else None
 
     def _shadowed(self, model: str) -> bool:
         """A bare id that reads as ``provider/model`` for a provider that serves that model."""

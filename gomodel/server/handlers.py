@@ -6,10 +6,19 @@ import orjson
 from aiohttp import web
 
 from gomodel.gateway.context import CallContext
-from gomodel.server.keys import CATALOG, CONFIG, INFERENCE, REFRESHER, REQUEST_ID
+from gomodel.gateway.inference import Reply
+from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, REFRESHER, REQUEST_ID
 from gomodel.server.sse import SSEResponse
 
-__all__ = ["chat_completions", "embeddings", "health", "list_models", "ready"]
+__all__ = [
+    "audio_speech",
+    "audio_transcriptions",
+    "chat_completions",
+    "embeddings",
+    "health",
+    "list_models",
+    "ready",
+]
 
 
 def _context(request: web.Request, endpoint: str) -> CallContext:
@@ -34,19 +43,36 @@ def _json(body: bytes, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type="application/json")
 
 
+def _reply(reply: Reply) -> web.Response:
+    return web.Response(body=reply.body, status=reply.status, headers={"Content-Type": reply.content_type})
+
+
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     raw = await request.read()
     stream = SSEResponse(request)
     reply = await request.app[INFERENCE].chat(_context(request, "/v1/chat/completions"), raw, stream)
     if reply is None:
         return await stream.finish()
-    return _json(reply.body, reply.status)
+    return _reply(reply)
 
 
 async def embeddings(request: web.Request) -> web.StreamResponse:
     raw = await request.read()
     reply = await request.app[INFERENCE].embeddings(_context(request, "/v1/embeddings"), raw)
-    return _json(reply.body, reply.status)
+    return _reply(reply)
+
+
+async def audio_speech(request: web.Request) -> web.StreamResponse:
+    raw = await request.read()
+    return _reply(await request.app[AUDIO].speech(_context(request, "/v1/audio/speech"), raw))
+
+
+async def audio_transcriptions(request: web.Request) -> web.StreamResponse:
+    raw = await request.read()
+    context = _context(request, "/v1/audio/transcriptions")
+    return _reply(
+        await request.app[AUDIO].transcription(context, raw, request.headers.get("Content-Type", ""))
+    )
 
 
 async def list_models(request: web.Request) -> web.StreamResponse:

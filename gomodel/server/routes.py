@@ -32,6 +32,8 @@ def add_routes(app: web.Application, server: ServerConfig) -> None:
     base = prefix(server)
     app.router.add_post(base + "/v1/chat/completions", handlers.chat_completions)
     app.router.add_post(base + "/v1/embeddings", handlers.embeddings)
+    app.router.add_post(base + "/v1/audio/speech", handlers.audio_speech)
+    app.router.add_post(base + "/v1/audio/transcriptions", handlers.audio_transcriptions)
     app.router.add_get(base + "/v1/models", handlers.list_models)
     app.router.add_get(base + "/health", handlers.health)
     app.router.add_get(base + "/health/ready", handlers.ready)
