@@ -38,12 +38,15 @@ def decode_chat_request(payload: dict[str, Any]) -> ChatRequest:
     messages = payload.get("messages")
     if not isinstance(messages, list) or not messages:
         raise _fail("'messages' must be a non-empty array", "messages")
-    max_tokens = payload.get("max_completion_tokens", payload.get("max_tokens"))
+    if payload.get("max_completion_tokens") is not None:
+        max_tokens = _int(payload["max_completion_tokens"], "max_completion_tokens")
+    else:
+        max_tokens = _int(payload.get("max_tokens"), "max_tokens")
     return ChatRequest(
         model=str(payload.get("model", "")),
         messages=tuple(_message(m, f"messages[{i}]") for i, m in enumerate(messages)),
         stream=payload.get("stream") is True,
-        max_tokens=_int(max_tokens, "max_tokens"),
+        max_tokens=max_tokens,
         temperature=_number(payload.get("temperature"), "temperature"),
         top_p=_number(payload.get("top_p"), "top_p"),
         stop=_stop(payload.get("stop")),
@@ -105,9 +108,15 @@ def _stop(value: Any) -> tuple[str, ...]:
 def _message(raw: Any, param: str) -> Message:
     if not isinstance(raw, dict):
         raise _fail("every message must be an object", param)
-    role = _ROLES.get(raw.get("role", ""))
-    if raw.get("role") == "function":  # the legacy spelling of a tool result
-        return Message(role="tool", content=_content(raw.get("content"), param), name=raw.get("name"))
+    raw_role = raw.get("role")
+    role = _ROLES.get(raw_role) if isinstance(raw_role, str) else None
+    if raw_role == "function":  # the legacy spelling of a tool result, answering the legacy call
+        return Message(
+            role="tool",
+            content=_content(raw.get("content"), param),
+            name=raw.get("name"),
+            tool_call_id="call_0",
+        )
     if role is None:
         raise _fail(f"unknown role {raw.get('role')!r}", f"{param}.role")
     if role == "tool":
@@ -175,6 +184,8 @@ def _tool_calls(value: Any, legacy: Any, param: str) -> tuple[ToolCall, ...]:
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise _fail("a tool call needs function.name", f"{param}[{i}]")
         arguments = function.get("arguments", "")
+        if not isinstance(arguments, str):
+            raise _fail("function.arguments must be a JSON string", f"{param}[{i}].function.arguments")
         calls.append(
             ToolCall(
                 id=str(call.get("id") or f"call_{i}"),
@@ -201,6 +212,8 @@ def _tools(value: Any, legacy_functions: Any) -> tuple[Tool, ...]:
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise _fail("a function tool needs function.name", f"tools[{i}].function.name")
         parameters = function.get("parameters")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise _fail("function.parameters must be an object", f"tools[{i}].function.parameters")
         tools.append(
             Tool(
                 name=function["name"],
@@ -313,6 +326,8 @@ def _encode_part(part: Part) -> dict[str, Any]:
         return {"type": "image_url", "image_url": image}
     if isinstance(part, AudioPart):
         return {"type": "input_audio", "input_audio": {"data": part.data, "format": part.format}}
+    if part.data is None:
+        raise InvalidRequestError("documents given by URL cannot be sent to this provider", param="messages")
     file: dict[str, Any] = {"file_data": f"data:{part.media_type};base64,{part.data or ''}"}
     if part.name:
         file["filename"] = part.name

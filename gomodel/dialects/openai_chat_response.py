@@ -11,7 +11,7 @@ from gomodel.core.errors import UpstreamError
 from gomodel.dialects.json_body import as_dict
 from gomodel.dialects.openai_usage import usage_from_mapping, usage_to_openai
 
-__all__ = ["decode_chat_response", "encode_chat_response", "finish_reason"]
+__all__ = ["arguments_text", "decode_chat_response", "encode_chat_response", "finish_reason"]
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -21,6 +21,12 @@ _FINISH: dict[str, FinishReason] = {
     "content_filter": "content_filter",
     "error": "error",
 }
+
+
+def arguments_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return "" if value is None else orjson.dumps(value).decode()
 
 
 def finish_reason(value: Any) -> FinishReason:
@@ -69,7 +75,9 @@ def decode_chat_response(body: bytes, provider: str) -> ChatResponse:
         reasoning=reasoning if isinstance(reasoning, str) else None,
         tool_calls=tuple(
             ToolCall(
-                id=str(c.get("id", "")), name=str(f.get("name", "")), arguments=str(f.get("arguments") or "")
+                id=str(c.get("id", "")),
+                name=str(f.get("name", "")),
+                arguments=arguments_text(f.get("arguments")),
             )
             for c in message.get("tool_calls") or []
             if isinstance(c, dict) and (f := as_dict(c.get("function")))

@@ -23,7 +23,7 @@ from gomodel.core.chat import (
 )
 from gomodel.core.errors import UpstreamError
 from gomodel.dialects.json_body import as_dict
-from gomodel.dialects.openai_chat_response import finish_reason
+from gomodel.dialects.openai_chat_response import arguments_text, finish_reason
 from gomodel.dialects.openai_errors import stream_error_event
 from gomodel.dialects.openai_usage import usage_from_mapping, usage_to_openai
 from gomodel.dialects.sse import SSEFramer, event_data
@@ -91,7 +91,7 @@ class ChunkDecoder:
         self._provider = provider
         self._framer = SSEFramer()
         self._started = False
-        self._tool_ids: set[int] = set()
+        self._tool_ids: dict[int, str] = {}
         self._finish: Finish | None = None
         self._usage: UsageReport | None = None
 
@@ -155,16 +155,23 @@ class ChunkDecoder:
         for call in delta.get("tool_calls") or []:
             if not isinstance(call, dict):
                 continue
-            index = int(call.get("index", 0))
             function = as_dict(call.get("function"))
+            call_id = str(call.get("id") or "")
+            if isinstance(call.get("index"), int):
+                index = call["index"]
+            elif not self._tool_ids:
+                index = 0
+            else:  # no index (Gemini): a new id is a new call
+                last = max(self._tool_ids)
+                index = last + 1 if call_id and call_id != self._tool_ids[last] else last
             if index not in self._tool_ids:
-                self._tool_ids.add(index)
+                self._tool_ids[index] = call_id
                 out.append(
                     ToolCallStart(
                         index=index, id=str(call.get("id") or ""), name=str(function.get("name") or "")
                     )
                 )
             if function.get("arguments"):
-                out.append(ToolCallDelta(index=index, arguments=str(function["arguments"])))
+                out.append(ToolCallDelta(index=index, arguments=arguments_text(function["arguments"])))
         if choice.get("finish_reason"):
             self._finish = Finish(finish_reason(choice["finish_reason"]))

@@ -53,13 +53,18 @@ def to_embeddings_request(call: EmbeddingsCall, upstream_model: str) -> Embeddin
     if not all(isinstance(item, str) for item in inputs):
         raise InvalidRequestError("this provider takes text inputs only, not token arrays", param="input")
     dimensions = call.payload.get("dimensions")
-    if dimensions is not None and (isinstance(dimensions, bool) or not isinstance(dimensions, int)):
-        raise InvalidRequestError("'dimensions' must be an integer", param="dimensions")
-    encoding = call.payload.get("encoding_format", "float")
+    if dimensions is not None and (
+        isinstance(dimensions, bool) or not isinstance(dimensions, int) or dimensions < 1
+    ):
+        raise InvalidRequestError("'dimensions' must be a positive integer", param="dimensions")
+    encoding = call.payload.get("encoding_format") or "float"
     if encoding not in ("float", "base64"):
         raise InvalidRequestError("'encoding_format' must be float or base64", param="encoding_format")
     return EmbeddingsRequest(
-        model=upstream_model, inputs=tuple(inputs), dimensions=dimensions, encoding_format=encoding
+        model=upstream_model,
+        inputs=tuple(inputs),
+        dimensions=dimensions,
+        encoding_format="base64" if encoding == "base64" else "float",
     )
 
 

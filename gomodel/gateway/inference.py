@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Protocol
 
 import attrs
 
@@ -30,7 +31,7 @@ from gomodel.core.chat import (
     UsageReport,
 )
 from gomodel.core.errors import GatewayError, NotFoundError, UpstreamError
-from gomodel.core.records import RecordSink
+from gomodel.core.records import RecordSink, Usage
 from gomodel.dialects.openai_chat import (
     ChatCall,
     ChatStreamFilter,
@@ -69,6 +70,15 @@ class Reply:
     status: int
     body: bytes
     content_type: str = "application/json"
+
+
+class StreamObserver(Protocol):
+    """Reads a relayed stream: ``keep`` sees every event and may drop it."""
+
+    usage: Usage | None
+    error: str | None
+
+    def keep(self, event: bytes) -> bool: ...
 
 
 @attrs.frozen(slots=True)
@@ -120,7 +130,16 @@ class InferenceService:
             if route.provider.dialect_for(route.model) == OPENAI:
                 body = upstream_chat_body(call, raw, route.model, force_usage=self._force_usage)
                 if call.stream:
-                    await self._relay_stream(call, route, body, sink, record)
+                    observer = ChatStreamFilter(client_wants_usage=call.wants_usage)
+                    await self.relay_sse(
+                        route,
+                        CHAT_PATH,
+                        body,
+                        sink=sink,
+                        record=record,
+                        observer=observer,
+                        error_event=stream_error_event,
+                    )
                     return None
                 return await self._relay_unary(route, CHAT_PATH, body, record)
             request = attrs.evolve(decode_chat_request(call.payload), model=route.model)
@@ -192,11 +211,23 @@ class InferenceService:
         record.usage = usage_from_response(answer.body)
         return Reply(status=answer.status, body=answer.body)
 
-    async def _relay_stream(
-        self, call: ChatCall, route: Route[Provider], body: bytes, sink: StreamSink, record: RecordBuilder
+    async def relay_sse(
+        self,
+        route: Route[Provider],
+        path: str,
+        body: bytes,
+        *,
+        sink: StreamSink,
+        record: RecordBuilder,
+        observer: StreamObserver,
+        error_event: Callable[[GatewayError, str], bytes],
     ) -> None:
+        """Relay an upstream SSE answer event by event, untouched except what ``observer`` drops.
+
+        ``error_event`` renders a failure after the stream started, in the client's dialect.
+        """
         provider = route.provider
-        url, headers = await provider.relay_target(CHAT_PATH, route.model)
+        url, headers = await provider.relay_target(path, route.model)
         async with provider.client.open("POST", url, headers, body) as upstream:
             if upstream.status >= 400:
                 data = await upstream.read()
@@ -207,7 +238,6 @@ class InferenceService:
                     code="upstream_not_streaming",
                 )
             await sink.start()
-            observer = ChatStreamFilter(client_wants_usage=call.wants_usage)
             framer = SSEFramer()
             try:
                 async for chunk in upstream.chunks():
@@ -220,7 +250,7 @@ class InferenceService:
             except GatewayError as error:
                 # Headers are out; the only honest way to fail now is an error event in the stream.
                 record.fail(error)
-                await sink.write(stream_error_event(error, self._redact(error.message)))
+                await sink.write(error_event(error, self._redact(error.message)))
             record.usage = observer.usage
             if observer.error is not None and record.error_type is None:
                 record.status = 502
@@ -229,7 +259,7 @@ class InferenceService:
 
     @staticmethod
     async def _relay_events(
-        events: list[bytes], observer: ChatStreamFilter, sink: StreamSink, record: RecordBuilder
+        events: list[bytes], observer: StreamObserver, sink: StreamSink, record: RecordBuilder
     ) -> None:
         record.first_byte()
         kept = [event for event in events if observer.keep(event)]
