@@ -55,7 +55,7 @@ def tts_chat_body(payload: dict[str, Any], model: str) -> tuple[bytes, str]:
     text = payload.get("input")
     if not isinstance(text, str) or not text.strip():
         raise InvalidRequestError("'input' must be a non-empty string", param="input")
-    requested = str(payload.get("response_format") or "wav").lower()
+    requested = str(payload.get("response_format") or "wav").strip().lower()
     if requested not in _SPEECH_FORMATS:
         raise InvalidRequestError(
             "Xiaomi MiMo speech supports the wav and pcm response formats", param="response_format"
@@ -80,7 +80,8 @@ def speech_from_chat(body: bytes, provider: str) -> bytes:
     if not isinstance(data, str) or not data:
         raise UpstreamError(f"provider {provider} returned a speech response without audio")
     try:
-        return base64.b64decode(data, validate=True)
+        # Line-wrapped base64 is still base64 (Go's decoder, which GoModel uses, accepts it too).
+        return base64.b64decode("".join(data.split()), validate=True)
     except (binascii.Error, ValueError):
         raise UpstreamError(f"provider {provider} returned speech audio that is not base64") from None
 

@@ -15,7 +15,7 @@ from gomodel.core.errors import GatewayError, InvalidRequestError
 from gomodel.core.records import RecordSink
 from gomodel.dialects import mimo_audio
 from gomodel.dialects.json_body import decode_object, require_model
-from gomodel.dialects.multipart import FormField, encode_form, parse_form
+from gomodel.dialects.multipart import FormField, encode_form, fields_by_name, parse_form
 from gomodel.dialects.openai_chat import usage_from_response
 from gomodel.gateway.context import CallContext, RecordBuilder
 from gomodel.gateway.inference import InferenceService, Reply
@@ -54,6 +54,8 @@ class AudioService:
             payload = decode_object(raw)
             record.requested_model = require_model(payload)
             route = await self._inference.route(record.requested_model, record)
+            if route.provider.type == "xiaomi" and not _is_mimo(route, "tts"):
+                raise _unsupported(route, "speech synthesis")  # MiMo speaks only through its TTS models
             if _is_mimo(route, "tts"):
                 body, content_type = mimo_audio.tts_chat_body(payload, route.model)
                 answer = await self._inference.post(route, CHAT_PATH, body, record)
@@ -81,7 +83,8 @@ class AudioService:
     async def transcription(self, ctx: CallContext, raw: bytes, content_type: str) -> Reply:
         record = RecordBuilder(ctx, self._records)
         try:
-            fields = parse_form(raw, content_type)
+            parts = parse_form(raw, content_type)
+            fields = fields_by_name(parts, single=("model", "file"))
             model = fields.get("model")
             if model is None or not model.text.strip():
                 raise InvalidRequestError("you must provide a model parameter", param="model")
@@ -89,13 +92,15 @@ class AudioService:
                 raise InvalidRequestError("you must provide an audio 'file'", param="file")
             record.requested_model = model.text.strip()
             route = await self._inference.route(record.requested_model, record)
+            if route.provider.type == "xiaomi" and not _is_mimo(route, "asr"):
+                raise _unsupported(route, "transcription")
             if _is_mimo(route, "asr"):
                 return await self._mimo_transcription(route, fields, record)
             if route.provider.dialect_for(route.model) != "openai_chat":
                 raise _unsupported(route, "transcription")
             if route.model != record.requested_model:
-                fields["model"] = FormField(name="model", value=route.model.encode())
-                raw, content_type = encode_form(fields)
+                renamed = FormField(name="model", value=route.model.encode())
+                raw, content_type = encode_form([renamed if p.name == "model" else p for p in parts])
             answer = await self._inference.post(route, "/audio/transcriptions", raw, record, content_type)
             return Reply(status=answer.status, body=answer.body, content_type=answer.content_type)
         except GatewayError as error:
@@ -110,7 +115,9 @@ class AudioService:
     async def _mimo_transcription(
         self, route: Route[Provider], fields: dict[str, FormField], record: RecordBuilder
     ) -> Reply:
-        response_format = fields["response_format"].text if "response_format" in fields else "json"
+        response_format = (
+            fields["response_format"].text.strip().lower() if "response_format" in fields else "json"
+        )
         if response_format not in _TRANSCRIPT_FORMATS:
             raise InvalidRequestError(
                 "Xiaomi MiMo transcription supports the json, verbose_json and text formats",

@@ -73,7 +73,8 @@ class FakeUpstream:
     ``fault-stall`` never answers; ``fault-cut`` closes the connection unanswered;
     for streams, ``fault-stream-stall``, ``fault-stream-cut`` and ``fault-stream-error``
     send two events and then stall, cut the connection, or send an error event.
-    Stream faults are ignored by non-streaming requests; embeddings honour the others.
+    Stream faults are ignored by non-streaming requests; embeddings and the audio
+    endpoints (``/audio/speech``, ``/audio/transcriptions``) honour the others.
 
     ``stream_events`` tracks streams and stalls by completion id (the chunks' ``id``):
     ``started``, then ``completed`` once the fake has sent everything it meant to, or
@@ -134,6 +135,8 @@ class FakeUpstream:
         app.router.add_get(self.models_path, self._guarded(self._list_models))
         app.router.add_post(f"{self.path_prefix}/chat/completions", self._guarded(self._chat))
         app.router.add_post(f"{self.path_prefix}/embeddings", self._guarded(self._embeddings))
+        app.router.add_post(f"{self.path_prefix}/audio/speech", self._guarded(self._speech))
+        app.router.add_post(f"{self.path_prefix}/audio/transcriptions", self._guarded(self._transcriptions))
         app.router.add_route("*", "/{tail:.*}", self._guarded(self._unknown_route))
         return app
 
@@ -316,6 +319,31 @@ class FakeUpstream:
                 return reply
         self._check_model(embedding.model)
         return _json_response(wire.embeddings_body(embedding, self.embedding_dim))
+
+    async def _speech(self, request: web.Request) -> web.StreamResponse:
+        speech = wire.validate_speech(wire.require_object(await self._admit(request)))
+        if speech.model in wire.FAULT_MODES:
+            reply = await self._early_fault(request, speech.model, f"speech-fake-{next(self._ids)}")
+            if reply is not None:
+                return reply
+        self._check_model(speech.model)
+        if speech.stream_format == "sse":
+            return web.Response(body=wire.speech_sse(speech), headers=_SSE_HEADERS)
+        content_type = wire.SPEECH_FORMATS[speech.response_format]
+        return web.Response(body=wire.speech_audio(speech), headers={"Content-Type": content_type})
+
+    async def _transcriptions(self, request: web.Request) -> web.StreamResponse:
+        await self._admit(request)
+        # aiohttp keeps the body _admit read, so this second read costs nothing.
+        parts = wire.parse_multipart(await request.read(), request.headers.get("Content-Type", ""))
+        transcription = wire.validate_transcription(parts)
+        if transcription.model in wire.FAULT_MODES:
+            reply = await self._early_fault(request, transcription.model, f"stt-fake-{next(self._ids)}")
+            if reply is not None:
+                return reply
+        self._check_model(transcription.model)
+        body, content_type = wire.transcription_body(transcription)
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         chat = wire.validate_chat(wire.require_object(await self._admit(request)))
