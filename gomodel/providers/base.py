@@ -34,6 +34,8 @@ class Provider(Protocol):
     dialect: str
     configured_models: tuple[str, ...]
     client: UpstreamClient
+    #: The upstream has OpenAI's Responses API (``relay_target("/responses", ...)`` reaches it).
+    native_responses: bool
 
     async def start(self) -> None: ...
 

@@ -45,10 +45,11 @@ class OpenAICompatibleProvider:
         version = config.api_version or spec.default_api_version
         self._query = f"?api-version={version}" if version else ""
         self.headers = self._headers(config, spec)
+        self.native_responses = spec.native_responses
         self.client = UpstreamClient(config.name, http)
-        self._models_url = (
-            self._resource_root(base) + "/openai/models" if spec.models_at_resource_root else base + "/models"
-        )
+        root = self._resource_root(base) + "/openai" if spec.models_at_resource_root else base
+        self._models_url = root + "/models"
+        self._responses_url = root + "/responses" + self._query
 
     @staticmethod
     def _headers(config: ProviderConfig, spec: ProviderSpec) -> dict[str, str]:
@@ -85,6 +86,8 @@ class OpenAICompatibleProvider:
         return self.dialect
 
     async def relay_target(self, path: str, model: str) -> RelayTarget:
+        if path == "/responses":
+            return self._responses_url, self.headers
         return self.url(path), self.headers
 
     async def chat(self, request: ChatRequest) -> ChatResponse:

@@ -47,8 +47,10 @@ class ProviderSpec:
     auth: AuthStyle = "bearer"
     #: Azure puts ``api-version`` on every call.
     default_api_version: str | None = None
-    #: Azure lists models at the resource root, not under the deployment URL.
+    #: Azure lists models and serves the Responses API at the resource root, not under the deployment.
     models_at_resource_root: bool = False
+    #: The upstream has OpenAI's Responses API, so ``/v1/responses`` is relayed rather than translated.
+    native_responses: bool = False
     #: Gemini's OpenAI-compatible list answers ``models/gemini-2.5-flash``; routing wants the bare id.
     model_id_prefix: str = ""
     extra_headers: tuple[HeaderFromEnv, ...] = ()
@@ -66,7 +68,12 @@ _OPENROUTER_HEADERS = (
 SPECS: dict[str, ProviderSpec] = {
     spec.type: spec
     for spec in (
-        ProviderSpec(type="openai", env_prefix="OPENAI", default_base_url="https://api.openai.com/v1"),
+        ProviderSpec(
+            type="openai",
+            env_prefix="OPENAI",
+            default_base_url="https://api.openai.com/v1",
+            native_responses=True,
+        ),
         ProviderSpec(type="deepseek", env_prefix="DEEPSEEK", default_base_url="https://api.deepseek.com"),
         ProviderSpec(type="groq", env_prefix="GROQ", default_base_url="https://api.groq.com/openai/v1"),
         ProviderSpec(
@@ -76,7 +83,9 @@ SPECS: dict[str, ProviderSpec] = {
             extra_headers=_OPENROUTER_HEADERS,
         ),
         ProviderSpec(type="zai", env_prefix="ZAI", default_base_url="https://api.z.ai/api/paas/v4"),
-        ProviderSpec(type="xai", env_prefix="XAI", default_base_url="https://api.x.ai/v1"),
+        ProviderSpec(
+            type="xai", env_prefix="XAI", default_base_url="https://api.x.ai/v1", native_responses=True
+        ),
         ProviderSpec(
             type="bailian",
             env_prefix="BAILIAN",
@@ -92,6 +101,7 @@ SPECS: dict[str, ProviderSpec] = {
             auth="api-key",
             default_api_version="2024-10-21",
             models_at_resource_root=True,
+            native_responses=True,
         ),
         ProviderSpec(type="oracle", env_prefix="ORACLE", default_base_url=None, needs_base_url=True),
         ProviderSpec(

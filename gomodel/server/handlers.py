@@ -7,7 +7,7 @@ from aiohttp import web
 
 from gomodel.gateway.context import CallContext
 from gomodel.gateway.inference import Reply
-from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, REFRESHER, REQUEST_ID
+from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, REFRESHER, REQUEST_ID, RESPONSES
 from gomodel.server.sse import SSEResponse
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "health",
     "list_models",
     "ready",
+    "responses",
 ]
 
 
@@ -51,6 +52,15 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     raw = await request.read()
     stream = SSEResponse(request)
     reply = await request.app[INFERENCE].chat(_context(request, "/v1/chat/completions"), raw, stream)
+    if reply is None:
+        return await stream.finish()
+    return _reply(reply)
+
+
+async def responses(request: web.Request) -> web.StreamResponse:
+    raw = await request.read()
+    stream = SSEResponse(request)
+    reply = await request.app[RESPONSES].create(_context(request, "/v1/responses"), raw, stream)
     if reply is None:
         return await stream.finish()
     return _reply(reply)

@@ -31,6 +31,7 @@ def middlewares(server: ServerConfig) -> list[Middleware]:
 def add_routes(app: web.Application, server: ServerConfig) -> None:
     base = prefix(server)
     app.router.add_post(base + "/v1/chat/completions", handlers.chat_completions)
+    app.router.add_post(base + "/v1/responses", handlers.responses)
     app.router.add_post(base + "/v1/embeddings", handlers.embeddings)
     app.router.add_post(base + "/v1/audio/speech", handlers.audio_speech)
     app.router.add_post(base + "/v1/audio/transcriptions", handlers.audio_transcriptions)

@@ -1,0 +1,1 @@
+"""OpenAI Responses API as an ingress dialect: requests in, Responses objects and events out."""

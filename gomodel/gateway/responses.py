@@ -1,0 +1,133 @@
+"""``POST /v1/responses``, stateless (``store: false`` semantics; stored responses come with storage).
+
+Providers with OpenAI's own Responses API get the request relayed natively, streams included; every
+other provider gets it translated to its chat dialect and the answer built back into a Responses
+object, or into the Responses event stream one event at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from gomodel.core.chat import ChatRequest, StreamEvent, StreamFailed
+from gomodel.core.errors import GatewayError, UpstreamError
+from gomodel.core.records import RecordSink
+from gomodel.dialects.json_body import decode_object, require_model
+from gomodel.dialects.openai_responses.observe import ResponsesStreamObserver, usage_from_responses_body
+from gomodel.dialects.openai_responses.request_decode import decode_responses_request
+from gomodel.dialects.openai_responses.response_encode import ResponseShell
+from gomodel.dialects.openai_responses.stream_encode import ResponsesStreamEncoder
+from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
+from gomodel.gateway.inference import InferenceService, Reply
+from gomodel.providers.registry import Provider
+from gomodel.routing.catalog import Route
+
+__all__ = ["ResponsesService", "responses_error_event"]
+
+PATH = "/responses"
+
+
+def responses_error_event(error: GatewayError, message: str) -> bytes:
+    """The Responses stream's ``error`` event, for failures after a relayed stream started."""
+    data = {"type": "error", "code": error.code or error.error_type, "message": message, "param": error.param}
+    return b"event: error\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+class ResponsesService:
+    def __init__(self, inference: InferenceService, records: RecordSink) -> None:
+        self._inference = inference
+        self._records = records
+
+    async def create(self, ctx: CallContext, raw: bytes, sink: StreamSink) -> Reply | None:
+        record = RecordBuilder(ctx, self._records)
+        try:
+            payload = decode_object(raw)
+            record.requested_model = require_model(payload)
+            stream = payload.get("stream") is True
+            record.stream = stream
+            route = await self._inference.route(record.requested_model, record)
+            if route.provider.native_responses and route.provider.dialect_for(route.model) == "openai_chat":
+                return await self._relay(payload, raw, route, sink, record, stream=stream)
+            request = decode_responses_request(payload, route.model)
+            shell = ResponseShell(request, payload, route.model, int(ctx.timestamp))
+            if stream:
+                await self._translate_stream(route, request, shell, sink, record)
+                return None
+            response = await route.provider.chat(request)
+            record.first_byte()
+            record.usage = response.usage
+            return Reply(status=200, body=orjson.dumps(shell.complete(response)))
+        except GatewayError as error:
+            record.fail(error)
+            raise
+        except (asyncio.CancelledError, ConnectionResetError):
+            record.client_gone()
+            raise
+        finally:
+            record.finish()
+
+    async def _relay(
+        self,
+        payload: dict[str, Any],
+        raw: bytes,
+        route: Route[Provider],
+        sink: StreamSink,
+        record: RecordBuilder,
+        *,
+        stream: bool,
+    ) -> Reply | None:
+        body = (
+            raw if route.model == record.requested_model else orjson.dumps({**payload, "model": route.model})
+        )
+        if stream:
+            await self._inference.relay_sse(
+                route,
+                PATH,
+                body,
+                sink=sink,
+                record=record,
+                observer=ResponsesStreamObserver(),
+                error_event=responses_error_event,
+            )
+            return None
+        answer = await self._inference.post(route, PATH, body, record)
+        record.usage = usage_from_responses_body(answer.body)
+        return Reply(status=answer.status, body=answer.body)
+
+    async def _translate_stream(
+        self,
+        route: Route[Provider],
+        request: ChatRequest,
+        shell: ResponseShell,
+        sink: StreamSink,
+        record: RecordBuilder,
+    ) -> None:
+        events: AsyncIterator[StreamEvent] = route.provider.chat_stream(request)
+        async with contextlib.aclosing(events):  # type: ignore[type-var]  # async generators close
+            first = await anext(events, None)
+            if first is None:
+                raise UpstreamError(f"provider {route.provider.name} ended the stream without a reply")
+            if isinstance(first, StreamFailed):
+                raise first.error
+            await sink.start()
+            record.first_byte()
+            encoder = ResponsesStreamEncoder(shell)
+            await sink.write(encoder.start())
+            event: StreamEvent | None = first
+            while event is not None:
+                if isinstance(event, StreamFailed):
+                    record.fail(event.error)
+                    record.usage = encoder.usage
+                    await sink.write(encoder.fail(event.error))
+                    return
+                data = encoder.encode(event)
+                if data:
+                    await sink.write(data)
+                event = await anext(events, None)
+            record.usage = encoder.usage
+            await sink.write(encoder.finish())
