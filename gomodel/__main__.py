@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if overrides:
         config = attrs.evolve(config, server=attrs.evolve(config.server, **overrides))
-    configure_logging(config.logging.format, config.logging.level, config.secrets())
+    configure_logging(config.logging.format, config.logging.level, config.secrets(os.environ))
     from gomodel.server.runner import serve  # noqa: PLC0415 - keep `--version` and config errors fast
 
     return serve(config)

@@ -8,6 +8,7 @@ sink drains last so no record of a finished request is lost.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -35,7 +36,7 @@ def build_app(
     config: Config, *, records: RecordSink | None = None, redactor: Redactor | None = None
 ) -> web.Application:
     """The gateway as an aiohttp application. ``records`` replaces the default log sink (tests, storage)."""
-    redactor = redactor or Redactor(config.secrets())
+    redactor = redactor or Redactor(config.secrets(os.environ))
     app = web.Application(
         middlewares=middlewares(config.server),
         client_max_size=config.server.body_size_limit,
@@ -64,7 +65,7 @@ def build_app(
     )
     app[INFERENCE] = inference
     app[AUDIO] = AudioService(inference, sink)
-    app[RESPONSES] = ResponsesService(inference, sink)
+    app[RESPONSES] = ResponsesService(inference, sink, redactor)
     add_routes(app, config.server)
     app.on_response_prepare.append(add_request_id_header)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, NewType
 
 import attrs
@@ -18,6 +19,9 @@ __all__ = [
     "ServerConfig",
     "UsageConfig",
 ]
+
+#: Credentials that providers take from the environment themselves rather than from this config.
+ENV_SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK", "BEDROCK_API_KEY")
 
 #: Seconds; config accepts numbers or strings such as "30s", "5m", "250ms".
 Seconds = NewType("Seconds", float)
@@ -108,7 +112,11 @@ class Config:
     logging: LoggingConfig = LoggingConfig()
     providers: tuple[ProviderConfig, ...] = ()
 
-    def secrets(self) -> list[str]:
-        """Every credential the gateway holds, so logging can redact them wherever they appear."""
+    def secrets(self, env: Mapping[str, str] | None = None) -> list[str]:
+        """Every credential the gateway holds, so logging can redact them wherever they appear.
+
+        ``env`` adds credentials providers read straight from the environment (AWS's chain).
+        """
         values = [self.server.master_key] + [p.api_key for p in self.providers]
+        values += [(env or {}).get(name) for name in ENV_SECRETS]
         return [v for v in values if v]

@@ -21,7 +21,8 @@ from gomodel.core.chat import (
     ToolCallStart,
     UsageReport,
 )
-from gomodel.core.errors import UpstreamError
+from gomodel.core.errors import GatewayError, UpstreamError
+from gomodel.core.records import Usage
 from gomodel.dialects.json_body import as_dict
 from gomodel.dialects.openai_chat_response import arguments_text, finish_reason
 from gomodel.dialects.openai_errors import stream_error_event
@@ -36,12 +37,23 @@ DONE_EVENT = b"data: [DONE]\n\n"
 class ChunkEncoder:
     """Stream events -> OpenAI SSE bytes. ``encode`` returns b"" for events with no OpenAI form."""
 
-    __slots__ = ("_head", "_include_usage", "_tail")
+    __slots__ = ("_head", "_include_usage", "_tail", "usage")
 
     def __init__(self, *, include_usage: bool) -> None:
         self._include_usage = include_usage
         self._head = b""
         self._tail = b""
+        self.usage: Usage | None = None
+
+    def start(self, first: StreamStart) -> bytes:
+        return self.encode(first)
+
+    def finish(self) -> bytes:
+        return DONE_EVENT
+
+    @staticmethod
+    def fail(error: GatewayError, message: str) -> bytes:
+        return stream_error_event(error, message)
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
         choice = orjson.dumps({"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish})
@@ -71,15 +83,12 @@ class ChunkEncoder:
         if isinstance(event, Finish):
             return self._chunk({}, event.reason)
         if isinstance(event, UsageReport):
+            self.usage = event.usage
             if not self._include_usage:
                 return b""
             usage = orjson.dumps(usage_to_openai(event.usage))
             return self._head + b'],"usage":' + usage + b"}\n\n"
         return stream_error_event(event.error)
-
-    @staticmethod
-    def done() -> bytes:
-        return DONE_EVENT
 
 
 class ChunkDecoder:

@@ -16,19 +16,15 @@ handler mid-await.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import attrs
 
 from gomodel.core.chat import (
     ChatRequest,
-    StreamEvent,
-    StreamFailed,
     StreamStart,
-    UsageReport,
 )
 from gomodel.core.errors import GatewayError, NotFoundError, UpstreamError
 from gomodel.core.records import RecordSink, Usage
@@ -52,6 +48,7 @@ from gomodel.dialects.openai_embeddings import (
 from gomodel.dialects.openai_errors import error_from_upstream, stream_error_event
 from gomodel.dialects.sse import SSEFramer
 from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
+from gomodel.gateway.streaming import pump
 from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import ModelCatalog, Route
 from gomodel.routing.refresher import ModelRefresher
@@ -70,6 +67,10 @@ class Reply:
     status: int
     body: bytes
     content_type: str = "application/json"
+
+
+#: Maps a provider's error answer (name, status, body, headers) to a gateway error, per dialect.
+ErrorMapper = Callable[[str, int, bytes, Mapping[str, str]], GatewayError]
 
 
 class StreamObserver(Protocol):
@@ -189,18 +190,27 @@ class InferenceService:
 
     @staticmethod
     async def post(
-        route: Route[Provider], path: str, body: bytes, record: RecordBuilder, content_type: str | None = None
+        route: Route[Provider],
+        path: str,
+        body: bytes,
+        record: RecordBuilder,
+        content_type: str | None = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        error_mapper: ErrorMapper = error_from_upstream,
     ) -> Upstream:
         """POST ``body`` to the provider's native ``path`` and read the whole answer (4xx/5xx raise)."""
         provider = route.provider
         url, headers = await provider.relay_target(path, route.model)
-        if content_type is not None:
-            headers = {**headers, "Content-Type": content_type}
+        if content_type is not None or extra_headers:
+            headers = {**headers, **(extra_headers or {})}
+            if content_type is not None:
+                headers["Content-Type"] = content_type
         async with provider.client.open("POST", url, headers, body) as upstream:
             data = await upstream.read()
             record.first_byte()
             if upstream.status >= 400:
-                raise error_from_upstream(provider.name, upstream.status, data, upstream.headers)
+                raise error_mapper(provider.name, upstream.status, data, upstream.headers)
             kind = upstream.headers.get("Content-Type", "application/json")
         return Upstream(status=upstream.status, body=data, content_type=kind)
 
@@ -221,6 +231,8 @@ class InferenceService:
         record: RecordBuilder,
         observer: StreamObserver,
         error_event: Callable[[GatewayError, str], bytes],
+        extra_headers: Mapping[str, str] | None = None,
+        error_mapper: ErrorMapper = error_from_upstream,
     ) -> None:
         """Relay an upstream SSE answer event by event, untouched except what ``observer`` drops.
 
@@ -228,10 +240,12 @@ class InferenceService:
         """
         provider = route.provider
         url, headers = await provider.relay_target(path, route.model)
+        if extra_headers:
+            headers = {**headers, **extra_headers}
         async with provider.client.open("POST", url, headers, body) as upstream:
             if upstream.status >= 400:
                 data = await upstream.read()
-                raise error_from_upstream(provider.name, upstream.status, data, upstream.headers)
+                raise error_mapper(provider.name, upstream.status, data, upstream.headers)
             if upstream.content_type != "text/event-stream":
                 raise UpstreamError(
                     f"provider {provider.name} answered a streaming request with {upstream.content_type!r}",
@@ -292,49 +306,15 @@ class InferenceService:
         sink: StreamSink,
         record: RecordBuilder,
     ) -> None:
-        events: AsyncIterator[StreamEvent] = route.provider.chat_stream(request)
-        async with contextlib.aclosing(events):  # type: ignore[type-var]  # async generators close
-            # The first event decides between an HTTP error status and a started stream.
-            first = await anext(events, None)
-            if first is None:
-                raise UpstreamError(f"provider {route.provider.name} ended the stream without a reply")
-            if isinstance(first, StreamFailed):
-                raise first.error
-            await sink.start()
-            record.first_byte()
-            encoder = ChunkEncoder(include_usage=call.wants_usage)
-            if not isinstance(first, StreamStart):
-                start = StreamStart(
-                    id=f"chatcmpl-{ctx.request_id}", model=route.model, created=int(time.time())
-                )
-                await sink.write(encoder.encode(start))
-            failed = await self._emit(first, encoder, sink, record, route.model)
-            async for event in events:
-                if failed:
-                    break
-                failed = await self._emit(event, encoder, sink, record, route.model)
-            if not failed:
-                await sink.write(encoder.done())
-
-    async def _emit(
-        self, event: StreamEvent, encoder: ChunkEncoder, sink: StreamSink, record: RecordBuilder, model: str
-    ) -> bool:
-        """Write one event; True when it ended the stream with an error."""
-        if isinstance(event, StreamStart):
-            if event.usage is not None:
-                record.usage = event.usage
-            if not event.model:
-                event = attrs.evolve(event, model=model)
-        elif isinstance(event, UsageReport):
-            record.usage = event.usage
-        elif isinstance(event, StreamFailed):
-            record.fail(event.error)
-            await sink.write(stream_error_event(event.error, self._redact(event.error.message)))
-            return True
-        data = encoder.encode(event)
-        if data:
-            await sink.write(data)
-        return False
+        start = StreamStart(id=f"chatcmpl-{ctx.request_id}", model=route.model, created=int(time.time()))
+        await pump(
+            route.provider.chat_stream(request),
+            ChunkEncoder(include_usage=call.wants_usage),
+            sink,
+            record,
+            fallback_start=start,
+            redact=self._redact,
+        )
 
     async def _translate_embeddings(
         self, call: EmbeddingsCall, route: Route[Provider], record: RecordBuilder

@@ -8,14 +8,14 @@ object, or into the Responses event stream one event at a time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from gomodel.core.chat import ChatRequest, StreamEvent, StreamFailed
-from gomodel.core.errors import GatewayError, UpstreamError
+from gomodel.core.chat import ChatRequest, StreamStart
+from gomodel.core.errors import GatewayError
 from gomodel.core.records import RecordSink
 from gomodel.dialects.json_body import decode_object, require_model
 from gomodel.dialects.openai_responses.observe import ResponsesStreamObserver, usage_from_responses_body
@@ -24,6 +24,7 @@ from gomodel.dialects.openai_responses.response_encode import ResponseShell
 from gomodel.dialects.openai_responses.stream_encode import ResponsesStreamEncoder
 from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
 from gomodel.gateway.inference import InferenceService, Reply
+from gomodel.gateway.streaming import pump
 from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import Route
 
@@ -39,9 +40,12 @@ def responses_error_event(error: GatewayError, message: str) -> bytes:
 
 
 class ResponsesService:
-    def __init__(self, inference: InferenceService, records: RecordSink) -> None:
+    def __init__(
+        self, inference: InferenceService, records: RecordSink, redact: Callable[[str], str]
+    ) -> None:
         self._inference = inference
         self._records = records
+        self._redact = redact
 
     async def create(self, ctx: CallContext, raw: bytes, sink: StreamSink) -> Reply | None:
         record = RecordBuilder(ctx, self._records)
@@ -107,27 +111,12 @@ class ResponsesService:
         sink: StreamSink,
         record: RecordBuilder,
     ) -> None:
-        events: AsyncIterator[StreamEvent] = route.provider.chat_stream(request)
-        async with contextlib.aclosing(events):  # type: ignore[type-var]  # async generators close
-            first = await anext(events, None)
-            if first is None:
-                raise UpstreamError(f"provider {route.provider.name} ended the stream without a reply")
-            if isinstance(first, StreamFailed):
-                raise first.error
-            await sink.start()
-            record.first_byte()
-            encoder = ResponsesStreamEncoder(shell)
-            await sink.write(encoder.start())
-            event: StreamEvent | None = first
-            while event is not None:
-                if isinstance(event, StreamFailed):
-                    record.fail(event.error)
-                    record.usage = encoder.usage
-                    await sink.write(encoder.fail(event.error))
-                    return
-                data = encoder.encode(event)
-                if data:
-                    await sink.write(data)
-                event = await anext(events, None)
-            record.usage = encoder.usage
-            await sink.write(encoder.finish())
+        start = StreamStart(id=shell.id, model=route.model, created=int(time.time()))
+        await pump(
+            route.provider.chat_stream(request),
+            ResponsesStreamEncoder(shell),
+            sink,
+            record,
+            fallback_start=start,
+            redact=self._redact,
+        )

@@ -74,7 +74,7 @@ def _run_worker(config: Config, reuse_port: bool) -> None:
 
 
 def _child_main(config: Config) -> None:
-    configure_logging(config.logging.format, config.logging.level, config.secrets())
+    configure_logging(config.logging.format, config.logging.level, config.secrets(os.environ))
     _run_worker(config, reuse_port=True)
 
 

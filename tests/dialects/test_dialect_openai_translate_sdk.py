@@ -42,7 +42,7 @@ def recorded_events() -> list[StreamEvent]:
 
 def encode(events: list[StreamEvent], *, include_usage: bool, done: bool = True) -> bytes:
     encoder = ChunkEncoder(include_usage=include_usage)
-    return b"".join(encoder.encode(e) for e in events) + (encoder.done() if done else b"")
+    return b"".join(encoder.encode(e) for e in events) + (encoder.finish() if done else b"")
 
 
 class Upstream:

@@ -81,7 +81,7 @@ def decode(pieces: Iterable[bytes], provider: str = "openai") -> list[StreamEven
 
 def encode(events: Iterable[StreamEvent], *, include_usage: bool) -> bytes:
     encoder = ChunkEncoder(include_usage=include_usage)
-    return b"".join(encoder.encode(e) for e in events) + encoder.done()
+    return b"".join(encoder.encode(e) for e in events) + encoder.finish()
 
 
 def sse_payloads(data: bytes) -> list[Any]:
@@ -381,8 +381,7 @@ def test_stream_failed_is_an_openai_error_event() -> None:
 
 
 def test_done_is_the_openai_terminator() -> None:
-    assert ChunkEncoder.done() == DONE
-    assert ChunkEncoder(include_usage=True).done() == DONE
+    assert ChunkEncoder(include_usage=True).finish() == DONE
 
 
 # --- the decoder, in detail -----------------------------------------------------------------------

@@ -73,7 +73,9 @@ class ResponsesStreamEncoder:
         self._sequence += 1
         return b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
 
-    def start(self) -> bytes:
+    def start(self, first: StreamStart) -> bytes:
+        if first.usage is not None:
+            self.usage = first.usage
         response = self._shell.build("in_progress", [])
         return self._event("response.created", response=response) + self._event(
             "response.in_progress", response=response
@@ -120,9 +122,9 @@ class ResponsesStreamEncoder:
         )
         return out + self._event(f"response.{status}", response=response)
 
-    def fail(self, error: GatewayError) -> bytes:
+    def fail(self, error: GatewayError, message: str) -> bytes:
         """A stream that broke after it started: ``response.failed``, which the SDKs surface as an error."""
-        detail = {"code": error.code or error.error_type, "message": error.message}
+        detail = {"code": error.code or error.error_type, "message": message}
         response = self._shell.build("failed", [i.final() for i in self._items], self.usage, error=detail)
         return self._event("response.failed", response=response)
 
