@@ -17,12 +17,13 @@ from gomodel.config.schema import Config
 from gomodel.core.records import RecordSink
 from gomodel.gateway.audio import AudioService
 from gomodel.gateway.inference import InferenceService
+from gomodel.gateway.messages import MessagesService
 from gomodel.gateway.responses import ResponsesService
 from gomodel.observability.logging import Redactor
 from gomodel.providers.registry import Provider, build_providers
 from gomodel.routing.catalog import ModelCatalog
 from gomodel.routing.refresher import ModelRefresher
-from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, REDACTOR, REFRESHER, RESPONSES
+from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, MESSAGES, REDACTOR, REFRESHER, RESPONSES
 from gomodel.server.middlewares.request_id import add_request_id_header
 from gomodel.server.routes import add_routes, middlewares
 from gomodel.usage.log_sink import LogRecordSink
@@ -66,6 +67,7 @@ def build_app(
     app[INFERENCE] = inference
     app[AUDIO] = AudioService(inference, sink)
     app[RESPONSES] = ResponsesService(inference, sink, redactor)
+    app[MESSAGES] = MessagesService(inference, sink, redactor)
     add_routes(app, config.server)
     app.on_response_prepare.append(add_request_id_header)
 

@@ -261,8 +261,12 @@ def _response_format(value: Any) -> ResponseFormat | None:
 # --- encoding ----------------------------------------------------------------------------------
 
 
-def encode_chat_request(request: ChatRequest) -> dict[str, Any]:
-    """`ChatRequest` -> an OpenAI chat-completions body (usage always requested when streaming)."""
+def encode_chat_request(request: ChatRequest, *, max_tokens_field: str = "max_tokens") -> dict[str, Any]:
+    """`ChatRequest` -> an OpenAI chat-completions body (usage always requested when streaming).
+
+    ``max_tokens_field``: OpenAI's reasoning models accept only ``max_completion_tokens``, while many
+    compatible servers (DeepSeek, Ollama) know only ``max_tokens``; the provider's spec says which.
+    """
     body: dict[str, Any] = {
         "model": request.model,
         "messages": [_encode_message(m) for m in request.messages],
@@ -271,7 +275,7 @@ def encode_chat_request(request: ChatRequest) -> dict[str, Any]:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
     optional: dict[str, Any] = {
-        "max_completion_tokens": request.max_tokens,
+        max_tokens_field: request.max_tokens,
         "temperature": request.temperature,
         "top_p": request.top_p,
         "stop": list(request.stop) or None,

@@ -91,7 +91,7 @@ class OpenAICompatibleProvider:
         return self.url(path), self.headers
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
-        body = orjson.dumps(encode_chat_request(request))
+        body = orjson.dumps(encode_chat_request(request, max_tokens_field=self.spec.max_tokens_field))
         async with self.client.open("POST", self.url("/chat/completions"), self.headers, body) as response:
             data = await response.read()
             if response.status >= 400:
@@ -99,7 +99,7 @@ class OpenAICompatibleProvider:
         return decode_chat_response(data, self.name)
 
     async def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        body = orjson.dumps(encode_chat_request(request))
+        body = orjson.dumps(encode_chat_request(request, max_tokens_field=self.spec.max_tokens_field))
         async with self.client.open("POST", self.url("/chat/completions"), self.headers, body) as response:
             if response.status >= 400:
                 data = await response.read()

@@ -51,6 +51,8 @@ class ProviderSpec:
     models_at_resource_root: bool = False
     #: The upstream has OpenAI's Responses API, so ``/v1/responses`` is relayed rather than translated.
     native_responses: bool = False
+    #: How translated requests spell the output cap (OpenAI's reasoning models want the newer name).
+    max_tokens_field: str = "max_tokens"
     #: Gemini's OpenAI-compatible list answers ``models/gemini-2.5-flash``; routing wants the bare id.
     model_id_prefix: str = ""
     extra_headers: tuple[HeaderFromEnv, ...] = ()
@@ -73,6 +75,7 @@ SPECS: dict[str, ProviderSpec] = {
             env_prefix="OPENAI",
             default_base_url="https://api.openai.com/v1",
             native_responses=True,
+            max_tokens_field="max_completion_tokens",
         ),
         ProviderSpec(type="deepseek", env_prefix="DEEPSEEK", default_base_url="https://api.deepseek.com"),
         ProviderSpec(type="groq", env_prefix="GROQ", default_base_url="https://api.groq.com/openai/v1"),
@@ -102,6 +105,7 @@ SPECS: dict[str, ProviderSpec] = {
             default_api_version="2024-10-21",
             models_at_resource_root=True,
             native_responses=True,
+            max_tokens_field="max_completion_tokens",
         ),
         ProviderSpec(type="oracle", env_prefix="ORACLE", default_base_url=None, needs_base_url=True),
         ProviderSpec(

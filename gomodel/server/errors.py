@@ -13,13 +13,19 @@ from gomodel.core.errors import (
     NotFoundError,
     RequestTooLargeError,
 )
+from gomodel.dialects.anthropic.stream_encode import anthropic_error_body
 from gomodel.dialects.openai_errors import error_envelope
 
-__all__ = ["error_response", "from_http_exception"]
+__all__ = ["error_response", "from_http_exception", "speaks_anthropic"]
 
 
-def error_response(error: GatewayError, redact: Callable[[str], str]) -> web.Response:
-    body = orjson.dumps(error_envelope(error, redact(error.message)))
+def error_response(
+    error: GatewayError, redact: Callable[[str], str], *, anthropic: bool = False
+) -> web.Response:
+    """The error in the route's dialect: Anthropic's shape on ``/v1/messages``, OpenAI's elsewhere."""
+    message = redact(error.message)
+    envelope = anthropic_error_body(error, message) if anthropic else error_envelope(error, message)
+    body = orjson.dumps(envelope)
     return web.Response(
         body=body, status=error.status, content_type="application/json", headers=error.headers
     )
@@ -42,3 +48,8 @@ def from_http_exception(exc: web.HTTPException, request: web.Request) -> Gateway
             headers={"Allow": allowed},
         )
     return InvalidRequestError(exc.reason, status=exc.status, code=None)
+
+
+def speaks_anthropic(request: web.BaseRequest) -> bool:
+    """Routes of the Anthropic Messages ingress answer errors the way Anthropic's SDK expects."""
+    return "/v1/messages" in request.path

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from gomodel.gateway.context import CallContext
 from gomodel.gateway.inference import Reply
-from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, REFRESHER, REQUEST_ID, RESPONSES
+from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, MESSAGES, REFRESHER, REQUEST_ID, RESPONSES
 from gomodel.server.sse import SSEResponse
 
 __all__ = [
@@ -17,6 +17,8 @@ __all__ = [
     "embeddings",
     "health",
     "list_models",
+    "messages",
+    "messages_count_tokens",
     "ready",
     "responses",
 ]
@@ -64,6 +66,22 @@ async def responses(request: web.Request) -> web.StreamResponse:
     if reply is None:
         return await stream.finish()
     return _reply(reply)
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    raw = await request.read()
+    stream = SSEResponse(request)
+    context = _context(request, "/v1/messages")
+    reply = await request.app[MESSAGES].create(context, raw, request.headers, stream)
+    if reply is None:
+        return await stream.finish()
+    return _reply(reply)
+
+
+async def messages_count_tokens(request: web.Request) -> web.StreamResponse:
+    raw = await request.read()
+    context = _context(request, "/v1/messages/count_tokens")
+    return _reply(await request.app[MESSAGES].count_tokens(context, raw, request.headers))
 
 
 async def embeddings(request: web.Request) -> web.StreamResponse:

@@ -32,6 +32,8 @@ def add_routes(app: web.Application, server: ServerConfig) -> None:
     base = prefix(server)
     app.router.add_post(base + "/v1/chat/completions", handlers.chat_completions)
     app.router.add_post(base + "/v1/responses", handlers.responses)
+    app.router.add_post(base + "/v1/messages", handlers.messages)
+    app.router.add_post(base + "/v1/messages/count_tokens", handlers.messages_count_tokens)
     app.router.add_post(base + "/v1/embeddings", handlers.embeddings)
     app.router.add_post(base + "/v1/audio/speech", handlers.audio_speech)
     app.router.add_post(base + "/v1/audio/transcriptions", handlers.audio_transcriptions)

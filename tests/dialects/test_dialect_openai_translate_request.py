@@ -133,7 +133,7 @@ def equivalent(payload: dict[str, Any]) -> dict[str, Any]:
 def test_decode_then_encode_gives_an_equivalent_request(name: str) -> None:
     payload = load(name)
 
-    encoded = encode_chat_request(decode_chat_request(payload))
+    encoded = encode_chat_request(decode_chat_request(payload), max_tokens_field="max_completion_tokens")
 
     assert encoded == equivalent(payload)
 
@@ -590,6 +590,14 @@ def test_encode_stream_always_asks_for_usage() -> None:
     assert body["stream_options"] == {"include_usage": True}
 
 
+def test_encode_spells_the_output_cap_as_the_provider_wants() -> None:
+    assert encode_chat_request(neutral(max_tokens=7))["max_tokens"] == 7
+    assert encode_chat_request(neutral(max_tokens=7), max_tokens_field="max_completion_tokens") == {
+        **encode_chat_request(neutral()),
+        "max_completion_tokens": 7,
+    }
+
+
 def test_encode_every_optional_field() -> None:
     body = encode_chat_request(
         neutral(
@@ -607,7 +615,8 @@ def test_encode_every_optional_field() -> None:
             seed=7,
             presence_penalty=0.0,
             frequency_penalty=0.0,
-        )
+        ),
+        max_tokens_field="max_completion_tokens",
     )
 
     assert body == {

@@ -1,4 +1,7 @@
-"""Master-key authentication for API routes: ``Authorization: Bearer <key>``, compared in constant time."""
+"""Master-key authentication for API routes, compared in constant time.
+
+``Authorization: Bearer <key>`` (OpenAI SDKs) or ``x-api-key: <key>`` (Anthropic SDKs, Claude Code).
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,11 @@ def master_key_middleware(master_key: str, protected_prefix: str) -> Middleware:
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if not header:
+                token, scheme = request.headers.get("x-api-key", ""), "bearer"
+            if not token:
                 raise AuthenticationError(
-                    "Missing API key: send 'Authorization: Bearer <key>'.", code="missing_api_key"
+                    "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
+                    code="missing_api_key",
                 )
             if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
                 raise AuthenticationError("Invalid API key.")
