@@ -13,6 +13,7 @@ from dotenv import load_dotenv
 from gomodel import __version__
 from gomodel.config import ConfigError, load
 from gomodel.observability.logging import configure_logging
+from gomodel.providers.registry import build_providers
 
 __all__ = ["main"]
 
@@ -36,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(".env", override=False)
     try:
         config = load(args.config)
+        # Building the providers checks what only their implementations know (e.g. Vertex auth types).
+        build_providers(config)
     except ConfigError as exc:
         print(f"gomodel: configuration error: {exc}", file=sys.stderr)
         return 2

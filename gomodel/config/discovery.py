@@ -53,7 +53,8 @@ def _patterns() -> list[tuple[ProviderSpec, re.Pattern[str]]]:
     for spec in ordered:
         fields = "|".join((*FIELDS, *spec.option_fields))
         patterns.append(
-            (spec, re.compile(rf"^{spec.env_prefix}(?:_([A-Z0-9]+(?:_[A-Z0-9]+)*?))?_({fields})$"))
+            # Lazy "??": a whole option name (MESSAGES_MODELS) wins over suffix + field (MESSAGES + MODELS).
+            (spec, re.compile(rf"^{spec.env_prefix}(?:_([A-Z0-9]+(?:_[A-Z0-9]+)*?))??_({fields})$"))
         )
     return patterns
 

@@ -217,11 +217,28 @@ def _providers(raw: Any, env: Mapping[str, str], problems: list[str]) -> tuple[l
             {_field_key(field): found.variable(field) for field in fields}
         )
         declared[found.name] = _merge(declared.get(found.name), found)
+    gemini_native = _gemini_native_default(env, problems)
     result = []
-    for name, provider in declared.items():
+    for name, declared_provider in declared.items():
+        provider = declared_provider
+        if provider.type == "gemini" and provider.api_mode is None and gemini_native is False:
+            # The global switch only fills in a mode the provider itself leaves unset.
+            provider = attrs.evolve(provider, api_mode="openai_compatible")
         if _valid(provider, labels[name], problems):
             result.append(provider)
     return result, mentioned
+
+
+def _gemini_native_default(env: Mapping[str, str], problems: list[str]) -> bool | None:
+    """``USE_GOOGLE_GEMINI_NATIVE_API`` (GoModel's switch): None when unset, which means native."""
+    raw = env.get("USE_GOOGLE_GEMINI_NATIVE_API", "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_bool(raw)
+    except ValueError as exc:
+        problems.append(f"USE_GOOGLE_GEMINI_NATIVE_API: {exc}")
+        return None
 
 
 def _field_key(field: str) -> str:

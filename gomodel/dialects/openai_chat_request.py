@@ -128,12 +128,14 @@ def _message(raw: Any, param: str) -> Message:
     if role == "assistant":
         tool_calls = _tool_calls(raw.get("tool_calls"), raw.get("function_call"), f"{param}.tool_calls")
     reasoning = raw.get("reasoning_content")
+    signature = raw.get("reasoning_signature")
     return Message(
         role=role,  # type: ignore[arg-type]  # _ROLES values are Role literals
         content=_content(raw.get("content"), param),
         tool_calls=tool_calls,
         name=raw.get("name") if isinstance(raw.get("name"), str) else None,
         reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
+        reasoning_signature=signature if isinstance(signature, str) and signature else None,
     )
 
 

@@ -37,6 +37,8 @@ def encode_chat_response(response: ChatResponse) -> bytes:
     message: dict[str, Any] = {"role": "assistant", "content": response.content, "refusal": None}
     if response.reasoning:
         message["reasoning_content"] = response.reasoning
+    if response.reasoning_signature:
+        message["reasoning_signature"] = response.reasoning_signature
     if response.tool_calls:
         message["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}

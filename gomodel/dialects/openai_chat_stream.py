@@ -76,7 +76,11 @@ class ChunkEncoder:
             self._tail = b"]" + (b',"usage":null' if self._include_usage else b"") + b"}\n\n"
             return self._chunk({"role": "assistant", "content": ""})
         if isinstance(event, ReasoningDelta):
-            return self._chunk({"reasoning_content": event.text}) if event.text else b""
+            # The signature lets clients replay Anthropic thinking in a tool loop (a non-standard field).
+            delta = {"reasoning_content": event.text} if event.text else {}
+            if event.signature:
+                delta["reasoning_signature"] = event.signature
+            return self._chunk(delta) if delta else b""
         if isinstance(event, ToolCallStart):
             call = {"index": event.index, "id": event.id, "type": "function"}
             return self._chunk({"tool_calls": [{**call, "function": {"name": event.name, "arguments": ""}}]})

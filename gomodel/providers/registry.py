@@ -31,6 +31,10 @@ def build_provider(config: ProviderConfig, http: HTTPConfig) -> Provider:
         # Native-first types (Gemini) also speak OpenAI's dialect at another base URL.
         spec = attrs.evolve(spec, default_base_url=spec.openai_compatible_base_url)
         implementation = OPENAI_COMPATIBLE
+        base = (config.base_url or "").rstrip("/")
+        if base and not base.endswith("/openai"):
+            # GEMINI_BASE_URL names the native root (.../v1beta); the OpenAI dialect lives below it.
+            config = attrs.evolve(config, base_url=base + "/openai")
     provider: Provider = _load(implementation)(config, spec, http)
     return provider
 

@@ -196,7 +196,10 @@ def test_reasoning_and_structured_output(
         reasoning_effort="low",
         max_tokens=4000,
     )
-    assert answer.choices[0].message.model_extra == {"reasoning_content": "".join(REASONING_TEXT)}
+    extra = answer.choices[0].message.model_extra
+    assert extra is not None
+    assert extra["reasoning_content"] == "".join(REASONING_TEXT)
+    assert extra["reasoning_signature"], "the signature rides along so clients can replay the thinking"
     structured = client.chat.completions.create(
         model=CLAUDE,
         messages=[{"role": "user", "content": "Is it ok?"}],

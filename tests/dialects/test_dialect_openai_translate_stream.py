@@ -317,7 +317,9 @@ def test_text_and_reasoning_deltas() -> None:
     assert one(encoder, TextDelta('say "hi" ☕'))["choices"][0]["delta"] == {"content": 'say "hi" ☕'}
     assert one(encoder, ReasoningDelta(text="hmm"))["choices"][0]["delta"] == {"reasoning_content": "hmm"}
     assert encoder.encode(TextDelta("")) == b""
-    assert encoder.encode(ReasoningDelta(text="", signature="sig")) == b""
+    assert encoder.encode(ReasoningDelta(text="")) == b""
+    signed = one(encoder, ReasoningDelta(text="", signature="sig"))["choices"][0]["delta"]
+    assert signed == {"reasoning_signature": "sig"}, "the thinking signature travels for replay"
 
 
 def test_tool_call_start_and_deltas_carry_the_index() -> None:
