@@ -7,17 +7,15 @@ Providers with neither answer a clear 400.
 
 from __future__ import annotations
 
-import asyncio
-
 import orjson
 
-from gomodel.core.errors import GatewayError, InvalidRequestError
+from gomodel.core.errors import InvalidRequestError
 from gomodel.core.records import RecordSink
 from gomodel.dialects import mimo_audio
 from gomodel.dialects.json_body import decode_object, require_model
 from gomodel.dialects.multipart import FormField, encode_form, fields_by_name, parse_form
 from gomodel.dialects.openai_chat import usage_from_response
-from gomodel.gateway.context import CallContext, RecordBuilder
+from gomodel.gateway.context import CallContext, RecordBuilder, recording
 from gomodel.gateway.inference import InferenceService, Reply
 from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import Route
@@ -49,8 +47,7 @@ class AudioService:
         self._records = records
 
     async def speech(self, ctx: CallContext, raw: bytes) -> Reply:
-        record = RecordBuilder(ctx, self._records)
-        try:
+        with recording(ctx, self._records) as record:
             payload = decode_object(raw)
             record.requested_model = require_model(payload)
             route = await self._inference.route(record.requested_model, record)
@@ -71,18 +68,9 @@ class AudioService:
             )
             answer = await self._inference.post(route, "/audio/speech", body, record)
             return Reply(status=answer.status, body=answer.body, content_type=answer.content_type)
-        except GatewayError as error:
-            record.fail(error)
-            raise
-        except asyncio.CancelledError:
-            record.client_gone()
-            raise
-        finally:
-            record.finish()
 
     async def transcription(self, ctx: CallContext, raw: bytes, content_type: str) -> Reply:
-        record = RecordBuilder(ctx, self._records)
-        try:
+        with recording(ctx, self._records) as record:
             parts = parse_form(raw, content_type)
             fields = fields_by_name(parts, single=("model", "file"))
             model = fields.get("model")
@@ -103,14 +91,6 @@ class AudioService:
                 raw, content_type = encode_form([renamed if p.name == "model" else p for p in parts])
             answer = await self._inference.post(route, "/audio/transcriptions", raw, record, content_type)
             return Reply(status=answer.status, body=answer.body, content_type=answer.content_type)
-        except GatewayError as error:
-            record.fail(error)
-            raise
-        except asyncio.CancelledError:
-            record.client_gone()
-            raise
-        finally:
-            record.finish()
 
     async def _mimo_transcription(
         self, route: Route[Provider], fields: dict[str, FormField], record: RecordBuilder

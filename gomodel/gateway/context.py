@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Protocol
 
 import attrs
@@ -10,7 +13,7 @@ import attrs
 from gomodel.core.errors import GatewayError
 from gomodel.core.records import RecordSink, RequestRecord, Usage
 
-__all__ = ["CallContext", "RecordBuilder", "StreamSink"]
+__all__ = ["CallContext", "RecordBuilder", "StreamSink", "recording"]
 
 #: Status recorded when the client went away before the response was complete (nginx's convention).
 CLIENT_CLOSED = 499
@@ -108,3 +111,23 @@ class RecordBuilder:
                 error_message=self.error_message,
             )
         )
+
+
+@contextlib.contextmanager
+def recording(ctx: CallContext, sink: RecordSink) -> Iterator[RecordBuilder]:
+    """``with recording(ctx, sink) as record:``: exactly one record however the block ends.
+
+    A gateway error is noted with its status, a cancelled handler (the client went away) as 499;
+    either way the record goes to the sink in ``finally`` and the exception continues.
+    """
+    record = RecordBuilder(ctx, sink)
+    try:
+        yield record
+    except GatewayError as error:
+        record.fail(error)
+        raise
+    except (asyncio.CancelledError, ConnectionResetError):
+        record.client_gone()
+        raise
+    finally:
+        record.finish()

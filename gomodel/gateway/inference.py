@@ -15,7 +15,6 @@ handler mid-await.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
@@ -47,7 +46,7 @@ from gomodel.dialects.openai_embeddings import (
 )
 from gomodel.dialects.openai_errors import error_from_upstream, stream_error_event
 from gomodel.dialects.sse import SSEFramer
-from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
+from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink, recording
 from gomodel.gateway.streaming import pump
 from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import ModelCatalog, Route
@@ -122,8 +121,7 @@ class InferenceService:
 
     async def chat(self, ctx: CallContext, raw: bytes, sink: StreamSink) -> Reply | None:
         """Answer a chat completion: a `Reply`, or None when the answer was streamed into ``sink``."""
-        record = RecordBuilder(ctx, self._records)
-        try:
+        with recording(ctx, self._records) as record:
             call = parse_chat_request(raw)
             record.requested_model = call.model
             record.stream = call.stream
@@ -150,18 +148,9 @@ class InferenceService:
                 )
                 return None
             return await self._translate_unary(ctx, route, request, record)
-        except GatewayError as error:
-            record.fail(error)
-            raise
-        except (asyncio.CancelledError, ConnectionResetError):
-            record.client_gone()
-            raise
-        finally:
-            record.finish()
 
     async def embeddings(self, ctx: CallContext, raw: bytes) -> Reply:
-        record = RecordBuilder(ctx, self._records)
-        try:
+        with recording(ctx, self._records) as record:
             call = parse_embeddings_request(raw)
             record.requested_model = call.model
             route = await self.route(call.model, record)
@@ -169,14 +158,6 @@ class InferenceService:
                 body = upstream_embeddings_body(call, raw, route.model)
                 return await self._relay_unary(route, EMBEDDINGS_PATH, body, record)
             return await self._translate_embeddings(call, route, record)
-        except GatewayError as error:
-            record.fail(error)
-            raise
-        except asyncio.CancelledError:
-            record.client_gone()
-            raise
-        finally:
-            record.finish()
 
     async def route(self, model: str, record: RecordBuilder) -> Route[Provider]:
         """Resolve ``model`` and note the choice in the record."""

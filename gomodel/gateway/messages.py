@@ -16,7 +16,6 @@ from typing import Any
 import orjson
 
 from gomodel.core.chat import StreamStart
-from gomodel.core.errors import GatewayError
 from gomodel.core.records import RecordSink
 from gomodel.dialects.anthropic.errors import error_from_anthropic
 from gomodel.dialects.anthropic.observe import AnthropicStreamObserver, usage_from_message_body
@@ -25,7 +24,7 @@ from gomodel.dialects.anthropic.response_encode import encode_anthropic_response
 from gomodel.dialects.anthropic.stream_encode import AnthropicStreamEncoder
 from gomodel.dialects.json_body import decode_object, require_model
 from gomodel.dialects.token_estimate import estimate_tokens
-from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
+from gomodel.gateway.context import CallContext, StreamSink, recording
 from gomodel.gateway.inference import InferenceService, Reply
 from gomodel.gateway.streaming import pump
 
@@ -55,8 +54,7 @@ class MessagesService:
     async def create(
         self, ctx: CallContext, raw: bytes, headers: Mapping[str, str], sink: StreamSink
     ) -> Reply | None:
-        record = RecordBuilder(ctx, self._records)
-        try:
+        with recording(ctx, self._records) as record:
             payload = decode_object(raw)
             record.requested_model = require_model(payload)
             stream = payload.get("stream") is True
@@ -99,19 +97,10 @@ class MessagesService:
             record.first_byte()
             record.usage = response.usage
             return Reply(status=200, body=encode_anthropic_response(response, route.model))
-        except GatewayError as error:
-            record.fail(error)
-            raise
-        except (asyncio.CancelledError, ConnectionResetError):
-            record.client_gone()
-            raise
-        finally:
-            record.finish()
 
     async def count_tokens(self, ctx: CallContext, raw: bytes, headers: Mapping[str, str]) -> Reply:
         """Anthropic counts natively; for every other provider, a deterministic estimate."""
-        record = RecordBuilder(ctx, self._records)
-        try:
+        with recording(ctx, self._records) as record:
             payload = decode_object(raw)
             record.requested_model = require_model(payload)
             route = await self._inference.route(record.requested_model, record)
@@ -132,14 +121,6 @@ class MessagesService:
             else:
                 tokens = estimate_tokens(request)
             return Reply(status=200, body=orjson.dumps({"input_tokens": tokens}))
-        except GatewayError as error:
-            record.fail(error)
-            raise
-        except asyncio.CancelledError:
-            record.client_gone()
-            raise
-        finally:
-            record.finish()
 
     @staticmethod
     def _body(payload: dict[str, Any], raw: bytes, model: str, requested: str) -> bytes:

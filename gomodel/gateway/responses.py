@@ -7,7 +7,6 @@ object, or into the Responses event stream one event at a time.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +21,7 @@ from gomodel.dialects.openai_responses.observe import ResponsesStreamObserver, u
 from gomodel.dialects.openai_responses.request_decode import decode_responses_request
 from gomodel.dialects.openai_responses.response_encode import ResponseShell
 from gomodel.dialects.openai_responses.stream_encode import ResponsesStreamEncoder
-from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
+from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink, recording
 from gomodel.gateway.inference import InferenceService, Reply
 from gomodel.gateway.streaming import pump
 from gomodel.providers.registry import Provider
@@ -48,8 +47,7 @@ class ResponsesService:
         self._redact = redact
 
     async def create(self, ctx: CallContext, raw: bytes, sink: StreamSink) -> Reply | None:
-        record = RecordBuilder(ctx, self._records)
-        try:
+        with recording(ctx, self._records) as record:
             payload = decode_object(raw)
             record.requested_model = require_model(payload)
             stream = payload.get("stream") is True
@@ -66,14 +64,6 @@ class ResponsesService:
             record.first_byte()
             record.usage = response.usage
             return Reply(status=200, body=orjson.dumps(shell.complete(response)))
-        except GatewayError as error:
-            record.fail(error)
-            raise
-        except (asyncio.CancelledError, ConnectionResetError):
-            record.client_gone()
-            raise
-        finally:
-            record.finish()
 
     async def _relay(
         self,
