@@ -126,7 +126,11 @@ def _item(item: Any, param: str) -> Message | None:
         summary = "".join(
             str(part.get("text", "")) for part in item.get("summary") or [] if isinstance(part, dict)
         )
-        return Message(role="assistant", reasoning=summary or None) if summary else None
+        signature = item.get("encrypted_content")
+        signature = signature if isinstance(signature, str) and signature else None
+        if not summary and signature is None:
+            return None
+        return Message(role="assistant", reasoning=summary or None, reasoning_signature=signature)
     if kind == "item_reference":
         raise _fail("item references need stored responses, which this gateway does not keep yet", param)
     raise _fail(f"input item type {kind!r} is not supported", f"{param}.type")
@@ -169,6 +173,7 @@ def _merge_assistant_turns(messages: list[Message]) -> tuple[Message, ...]:
                 content=previous.content + message.content,
                 tool_calls=previous.tool_calls + message.tool_calls,
                 reasoning=previous.reasoning or message.reasoning,
+                reasoning_signature=previous.reasoning_signature or message.reasoning_signature,
             )
         else:
             merged.append(message)

@@ -33,7 +33,9 @@ def usage_to_responses(usage: Usage) -> dict[str, Any]:
 
 
 def message_item(item_id: str, text: str, status: str = "completed") -> dict[str, Any]:
-    content = [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}] if status else []
+    # An item opens empty; its output_text part arrives with response.content_part.added, as OpenAI does.
+    done = status == "completed"
+    content = [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}] if done else []
     return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
 
 
@@ -48,9 +50,14 @@ def function_call_item(item_id: str, call: ToolCall, status: str = "completed") 
     }
 
 
-def reasoning_item(item_id: str, text: str) -> dict[str, Any]:
+def reasoning_item(item_id: str, text: str, signature: str | None = None) -> dict[str, Any]:
+    """A reasoning item; a provider's thinking signature rides in ``encrypted_content`` so the client
+    hands it back with the next turn, as Anthropic requires for thinking before tool calls."""
     summary = [{"type": "summary_text", "text": text}] if text else []
-    return {"type": "reasoning", "id": item_id, "summary": summary}
+    item: dict[str, Any] = {"type": "reasoning", "id": item_id, "summary": summary}
+    if signature:
+        item["encrypted_content"] = signature
+    return item
 
 
 class ResponseShell:
@@ -102,8 +109,10 @@ class ResponseShell:
     def complete(self, response: ChatResponse) -> dict[str, Any]:
         """A whole non-streamed answer."""
         output: list[dict[str, Any]] = []
-        if response.reasoning:
-            output.append(reasoning_item(new_id("rs"), response.reasoning))
+        if response.reasoning or response.reasoning_signature:
+            output.append(
+                reasoning_item(new_id("rs"), response.reasoning or "", response.reasoning_signature)
+            )
         if response.content:
             output.append(message_item(new_id("msg"), response.content))
         output.extend(function_call_item(new_id("fc"), call) for call in response.tool_calls)

@@ -46,6 +46,7 @@ class _Item:
     text: list[str] = attrs.field(factory=list)
     call_id: str = ""
     name: str = ""
+    signature: str | None = None
     done: bool = False
 
     def final(self) -> dict[str, Any]:
@@ -53,7 +54,7 @@ class _Item:
         if self.kind == "message":
             return message_item(self.id, text)
         if self.kind == "reasoning":
-            return reasoning_item(self.id, text)
+            return reasoning_item(self.id, text, self.signature)
         return function_call_item(self.id, ToolCall(id=self.call_id, name=self.name, arguments=text))
 
 
@@ -96,7 +97,13 @@ class ResponsesStreamEncoder:
                 delta=event.arguments,
             )
         if isinstance(event, ReasoningDelta):
-            return self._reasoning_text(event.text) if event.text else b""
+            out = self._reasoning_text(event.text) if event.text else b""
+            if event.signature:
+                if self._reasoning is None:
+                    out += self._reasoning_text("")
+                assert self._reasoning is not None
+                self._reasoning.signature = event.signature
+            return out
         if isinstance(event, ToolCallStart):
             out = self._close(self._message) + self._close(self._reasoning)
             self._message = self._reasoning = None
@@ -179,6 +186,8 @@ class ResponsesStreamEncoder:
                 part={"type": "summary_text", "text": ""},
             )
         item = self._reasoning
+        if not text:
+            return out
         item.text.append(text)
         return out + self._event(
             "response.reasoning_summary_text.delta",
