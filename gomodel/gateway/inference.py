@@ -52,7 +52,7 @@ from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import ModelCatalog, Route
 from gomodel.routing.refresher import ModelRefresher
 
-__all__ = ["InferenceService", "Reply", "Upstream"]
+__all__ = ["InferenceService", "Reply", "Upstream", "require_json"]
 
 CHAT_PATH = "/chat/completions"
 EMBEDDINGS_PATH = "/embeddings"
@@ -88,6 +88,16 @@ class Upstream:
     status: int
     body: bytes
     content_type: str
+
+
+def require_json(provider: str, answer: Upstream) -> Upstream:
+    """A relayed answer from a JSON API must be JSON: a proxy's HTML page with a 200 is a failure."""
+    if answer.content_type.partition(";")[0].strip().lower() != "application/json":
+        raise UpstreamError(
+            f"provider {provider} answered with {answer.content_type!r} instead of JSON",
+            code="upstream_not_json",
+        )
+    return answer
 
 
 class InferenceService:
@@ -198,7 +208,7 @@ class InferenceService:
     async def _relay_unary(
         self, route: Route[Provider], path: str, body: bytes, record: RecordBuilder
     ) -> Reply:
-        answer = await self.post(route, path, body, record)
+        answer = require_json(route.provider.name, await self.post(route, path, body, record))
         record.usage = usage_from_response(answer.body)
         return Reply(status=answer.status, body=answer.body)
 

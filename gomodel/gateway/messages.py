@@ -25,7 +25,7 @@ from gomodel.dialects.anthropic.stream_encode import AnthropicStreamEncoder
 from gomodel.dialects.json_body import decode_object, require_model
 from gomodel.dialects.token_estimate import estimate_tokens
 from gomodel.gateway.context import CallContext, StreamSink, recording
-from gomodel.gateway.inference import InferenceService, Reply
+from gomodel.gateway.inference import InferenceService, Reply, require_json
 from gomodel.gateway.streaming import pump
 
 __all__ = ["ANTHROPIC", "MessagesService"]
@@ -79,6 +79,7 @@ class MessagesService:
                 answer = await self._inference.post(
                     route, MESSAGES_PATH, body, record, extra_headers=extra, error_mapper=error_from_anthropic
                 )
+                require_json(route.provider.name, answer)
                 record.usage = usage_from_message_body(answer.body)
                 return Reply(status=answer.status, body=answer.body)
             request = decode_anthropic_request(payload, route.model)
@@ -114,6 +115,7 @@ class MessagesService:
                     extra_headers=passed_headers(headers),
                     error_mapper=error_from_anthropic,
                 )
+                require_json(route.provider.name, answer)
                 return Reply(status=answer.status, body=answer.body)
             request = decode_anthropic_request(payload, route.model, require_max_tokens=False)
             if len(raw) > _INLINE_ESTIMATE_LIMIT:

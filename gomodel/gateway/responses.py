@@ -22,7 +22,7 @@ from gomodel.dialects.openai_responses.request_decode import decode_responses_re
 from gomodel.dialects.openai_responses.response_encode import ResponseShell
 from gomodel.dialects.openai_responses.stream_encode import ResponsesStreamEncoder
 from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink, recording
-from gomodel.gateway.inference import InferenceService, Reply
+from gomodel.gateway.inference import InferenceService, Reply, require_json
 from gomodel.gateway.streaming import pump
 from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import Route
@@ -32,9 +32,16 @@ __all__ = ["ResponsesService", "responses_error_event"]
 PATH = "/responses"
 
 
-def responses_error_event(error: GatewayError, message: str) -> bytes:
+def responses_error_event(error: GatewayError, message: str, sequence_number: int | None = None) -> bytes:
     """The Responses stream's ``error`` event, for failures after a relayed stream started."""
-    data = {"type": "error", "code": error.code or error.error_type, "message": message, "param": error.param}
+    data: dict[str, Any] = {
+        "type": "error",
+        "code": error.code or error.error_type,
+        "message": message,
+        "param": error.param,
+    }
+    if sequence_number is not None:
+        data["sequence_number"] = sequence_number
     return b"event: error\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
@@ -79,17 +86,19 @@ class ResponsesService:
             raw if route.model == record.requested_model else orjson.dumps({**payload, "model": route.model})
         )
         if stream:
+            observer = ResponsesStreamObserver()
             await self._inference.relay_sse(
                 route,
                 PATH,
                 body,
                 sink=sink,
                 record=record,
-                observer=ResponsesStreamObserver(),
-                error_event=responses_error_event,
+                observer=observer,
+                # OpenAI numbers a stream's events 0, 1, 2...: the error event takes the next number.
+                error_event=lambda error, message: responses_error_event(error, message, observer.events),
             )
             return None
-        answer = await self._inference.post(route, PATH, body, record)
+        answer = require_json(route.provider.name, await self._inference.post(route, PATH, body, record))
         record.usage = usage_from_responses_body(answer.body)
         return Reply(status=answer.status, body=answer.body)
 

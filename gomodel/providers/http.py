@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import urllib.request
 from collections.abc import AsyncIterator, Iterator, Mapping
+from urllib.parse import urlsplit
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -89,6 +91,8 @@ class UpstreamClient:
         self._provider = provider
         self._config = config
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str] = {}
+        self._proxy_by_host: dict[str, str | None] = {}
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(
@@ -101,8 +105,21 @@ class UpstreamClient:
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._config.connect_timeout),
             raise_for_status=False,
-            trust_env=True,
+            # trust_env re-reads ~/.netrc and the proxy variables on every request, in a thread: a third
+            # of the gateway's CPU in the benchmark (816 -> 1,353 req/s without it). Proxies are read once.
+            trust_env=False,
         )
+        self._proxies = urllib.request.getproxies()
+        self._proxy_by_host = {}
+
+    def _proxy(self, url: str) -> str | None:
+        """``HTTP(S)_PROXY`` / ``NO_PROXY`` as read at start, decided once per upstream host."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host not in self._proxy_by_host:
+            bypass = urllib.request.proxy_bypass(host) if "no" in self._proxies else False
+            self._proxy_by_host[host] = None if bypass else self._proxies.get(parts.scheme)
+        return self._proxy_by_host[host]
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -127,9 +144,10 @@ class UpstreamClient:
         if self._session is None:
             raise UpstreamError(f"provider {self._provider} is not started", code="provider_not_started")
         wait = first_byte_timeout or self._config.response_header_timeout
+        proxy = self._proxy(url) if self._proxies else None
         with _mapped_errors(self._provider, "before answering", wait):
             async with asyncio.timeout(wait):
-                response = await self._session.request(method, url, headers=headers, data=body)
+                response = await self._session.request(method, url, headers=headers, data=body, proxy=proxy)
         try:
             yield UpstreamResponse(
                 response, self._provider, self._config.stream_idle_timeout, self._config.timeout

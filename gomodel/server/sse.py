@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiohttp import web
 
 __all__ = ["SSEResponse"]
@@ -33,5 +35,7 @@ class SSEResponse:
         await self.response.write(data)
 
     async def finish(self) -> web.StreamResponse:
-        await self.response.write_eof()
+        # Every event was written; a client that left before the closing chunk needs telling nothing.
+        with contextlib.suppress(ConnectionResetError):
+            await self.response.write_eof()
         return self.response

@@ -104,7 +104,8 @@ def _item(item: Any, param: str) -> Message | None:
         raise _fail("every input item must be an object", param)
     kind = item.get("type", "message")
     if kind == "message":
-        role = _ROLES.get(item.get("role", ""))
+        role = item.get("role", "")
+        role = _ROLES.get(role) if isinstance(role, str) else None
         if role is None:
             raise _fail(f"unknown role {item.get('role')!r}", f"{param}.role")
         return Message(role=role, content=_content(item.get("content"), param))  # type: ignore[arg-type]
@@ -123,9 +124,10 @@ def _item(item: Any, param: str) -> Message | None:
         content = (TextPart(output),) if isinstance(output, str) else _content(output, param)
         return Message(role="tool", tool_call_id=call_id, content=content)
     if kind == "reasoning":
-        summary = "".join(
-            str(part.get("text", "")) for part in item.get("summary") or [] if isinstance(part, dict)
-        )
+        parts = item.get("summary")
+        if parts is not None and not isinstance(parts, list):
+            raise _fail("a reasoning item's summary must be an array", f"{param}.summary")
+        summary = "".join(str(part.get("text", "")) for part in parts or [] if isinstance(part, dict))
         signature = item.get("encrypted_content")
         signature = signature if isinstance(signature, str) and signature else None
         if not summary and signature is None:
@@ -146,6 +148,7 @@ def _content(value: Any, param: str) -> tuple[Part, ...]:
     parts: list[Part] = []
     for index, part in enumerate(value):
         kind = part.get("type") if isinstance(part, dict) else None
+        kind = kind if isinstance(kind, str) else None
         where = f"{param}.content[{index}]"
         if kind in _TEXT_PARTS and isinstance(part.get("text"), str):
             parts.append(TextPart(part["text"]))

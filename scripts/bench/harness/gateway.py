@@ -1,0 +1,76 @@
+"""Start gomodel in front of a running upstream, configured only by what this module passes it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.procs import ManagedProcess, ProcessSet, free_port, pinned, wait_http
+from harness.scenarios import SCENARIOS, Endpoint, Target
+from harness.source import GomodelSource
+from harness.upstreams import CHAT_PATH, RunningUpstream
+
+__all__ = ["MASTER_KEY", "RunningGateway", "start_gateway"]
+
+# A master key makes the gateway authenticate every request, as any exposed deployment would.
+MASTER_KEY = "bench-master-key"
+# Inherited so the interpreter and its packages are found; everything else is dropped, because a
+# stray OPENAI_API_KEY or GOMODEL_* in the caller's shell would change what is measured.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
+
+
+@dataclass(frozen=True)
+class RunningGateway:
+    process: ManagedProcess
+    target: Target
+    log_path: Path
+
+
+def gateway_env(upstream: RunningUpstream, source: GomodelSource) -> dict[str, str]:
+    env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
+    env.update(source.env())
+    env.update(upstream.gateway_env)
+    env.update(
+        {
+            "CONFIGURED_PROVIDER_MODELS_MODE": "allowlist",
+            "GOMODEL_MASTER_KEY": MASTER_KEY,
+            # The per-request record lines stay on (they are part of the gateway's cost) but go
+            # to a file; the access log is off as in the documented production setup.
+            "LOG_FORMAT": "json",
+            "ACCESS_LOG_ENABLED": "false",
+        }
+    )
+    return env
+
+
+def start_gateway(
+    procs: ProcessSet,
+    workdir: Path,
+    cpus: str | None,
+    upstream: RunningUpstream,
+    source: GomodelSource,
+    *,
+    workers: int = 1,
+) -> RunningGateway:
+    port = free_port()
+    argv = [sys.executable, "-m", "gomodel", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", str(workers)]
+    log_path = workdir / f"gomodel-{workers}w.log"
+    # cwd is the temp dir so that no .env or config.yaml of the checkout is picked up.
+    proc = procs.start(
+        f"gomodel ({workers} worker)",
+        pinned(argv, cpus),
+        log_path=log_path,
+        env=gateway_env(upstream, source),
+        cwd=workdir,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(proc, f"{base}/health")
+    endpoints = {
+        scenario.key: Endpoint(base + CHAT_PATH, upstream.gateway_models[scenario.key], MASTER_KEY)
+        for scenario in SCENARIOS
+    }
+    label = f"gomodel {workers} worker" + ("s" if workers > 1 else "")
+    return RunningGateway(proc, Target(f"gomodel-{workers}w", label, endpoints), log_path)

@@ -1,0 +1,188 @@
+"""Child processes of a benchmark run: start pinned, wait until they answer, measure CPU, always stop.
+
+Every process is started in its own session, so a Ctrl-C in the terminal reaches only the harness,
+which then stops the children in order, and so a process that forks (gateway workers) is stopped as
+one process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+__all__ = [
+    "ManagedProcess",
+    "ProcessSet",
+    "StartupError",
+    "free_port",
+    "pinned",
+    "wait_http",
+]
+
+_STOP_GRACE = 5.0
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class StartupError(RuntimeError):
+    """A child did not come up; the message carries the tail of its log."""
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (others may run gateways on 8080/9000)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(argv: Sequence[str], cpus: str | None) -> list[str]:
+    """``argv`` under ``taskset -c cpus`` (taskset execs, so the pid stays the real process's)."""
+    if not cpus:
+        return list(argv)
+    taskset = shutil.which("taskset")
+    if taskset is None:
+        raise RuntimeError("taskset not found (util-linux); run with --no-pin")
+    return [taskset, "-c", cpus, *argv]
+
+
+class ManagedProcess:
+    """One child with its output in a log file; ``stop()`` is idempotent."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        try:
+            self._popen = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                env=dict(env) if env is not None else None,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        except OSError:
+            self._log.close()
+            raise
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    @property
+    def running(self) -> bool:
+        return self._popen.poll() is None
+
+    def log_tail(self, lines: int = 20) -> str:
+        with contextlib.suppress(OSError):
+            text = self.log_path.read_text(errors="replace")
+            return "\n".join(text.splitlines()[-lines:])
+        return ""
+
+    def cpu_seconds(self) -> float:
+        """User+system CPU of every live process in this child's process group."""
+        total_ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                # Fields after the ")" that ends the command name: state ppid pgrp ... utime stime.
+                fields = stat.read_text().rpartition(")")[2].split()
+                if int(fields[2]) == self.pid:
+                    total_ticks += int(fields[11]) + int(fields[12])
+        return total_ticks / _CLK_TCK
+
+    def stop(self) -> None:
+        """SIGTERM the group, give it a moment to shut down cleanly, then SIGKILL what is left."""
+        if self.running:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self._popen.wait(_STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                self._popen.wait(_STOP_GRACE)
+        # The leader may be gone while a forked worker lingers in the group.
+        self._signal_group(signal.SIGKILL)
+        self._log.close()
+
+    def _signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signum)
+
+
+class ProcessSet:
+    """Owns every child of a run; leaving the ``with`` block stops them, newest first."""
+
+    def __init__(self) -> None:
+        self._procs: list[ManagedProcess] = []
+
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> ManagedProcess:
+        proc = ManagedProcess(name, argv, log_path=log_path, env=env, cwd=cwd)
+        self._procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        # A second Ctrl-C must not abandon children half way through cleanup.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            while self._procs:
+                self._procs.pop().stop()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def __enter__(self) -> ProcessSet:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop_all()
+
+
+def wait_http(
+    proc: ManagedProcess, url: str, *, timeout: float = 20.0, headers: Mapping[str, str] | None = None
+) -> None:
+    """Poll ``url`` until it answers 2xx; fail early if the process dies, and after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    last_error = "no answer"
+    while time.monotonic() < deadline:
+        if not proc.running:
+            raise StartupError(f"{proc.name} exited during startup:\n{proc.log_tail()}")
+        try:
+            with urllib.request.urlopen(request, timeout=1.0) as response:
+                if 200 <= response.status < 300:
+                    return
+                last_error = f"HTTP {response.status}"
+        except urllib.error.HTTPError as error:
+            last_error = f"HTTP {error.code}"
+        except (urllib.error.URLError, OSError) as error:
+            last_error = str(error)
+        time.sleep(0.1)
+    raise StartupError(
+        f"{proc.name} not healthy at {url} after {timeout:g}s ({last_error}):\n{proc.log_tail()}"
+    )

@@ -1,0 +1,216 @@
+"""Upstreams for the benchmark: nginx serving canned replies (default) or the project's Python fake.
+
+The upstream must be far cheaper than the gateway, or the run measures the upstream. The Python fake
+is an aiohttp server like the gateway, and for streams (one write per event) it only manages a few
+times the gateway's rate on one core; nginx sending a canned file costs next to nothing. nginx cannot
+branch on a JSON body, so it listens twice: one port answers chat JSON, the other the SSE transcript,
+and the gateway sees them as two providers (``openai`` and ``openai-sse``). Both upstreams send the
+same bytes, since the canned replies come from the fake's own wire module.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.procs import ManagedProcess, ProcessSet, free_port, pinned, wait_http
+from harness.scenarios import CHUNKS, MODEL, UPSTREAM_KEY, Endpoint, Target
+from harness.source import GomodelSource
+
+__all__ = ["RunningUpstream", "nginx_version", "start_fake", "start_nginx"]
+
+CHAT_PATH = "/v1/chat/completions"
+# Matches the words in wrk/*.lua; only decorative, nothing checks it.
+_PROMPT_TOKENS = 12
+
+
+@dataclass(frozen=True)
+class RunningUpstream:
+    kind: str
+    description: str
+    process: ManagedProcess
+    direct: Target
+    #: Provider variables that point the gateway at this upstream.
+    gateway_env: dict[str, str]
+    #: Scenario key -> the model a gateway client asks for.
+    gateway_models: dict[str, str]
+
+
+# --- the Python fake -------------------------------------------------------------------------------
+
+
+def start_fake(procs: ProcessSet, workdir: Path, cpus: str | None, source: GomodelSource) -> RunningUpstream:
+    port = free_port()
+    argv = [
+        sys.executable, "-m", "gomodel.testing.fake_upstream",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--chunks", str(CHUNKS), "--chunk-delay-ms", "0", "--api-key", UPSTREAM_KEY,
+    ]  # fmt: skip
+    # The same code as the gateway's, so that a --gomodel-ref run does not depend on the checkout.
+    env = dict(os.environ) | source.env()
+    proc = procs.start(
+        "fake upstream", pinned(argv, cpus), log_path=workdir / "fake.log", env=env, cwd=workdir
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(proc, f"{base}/v1/models", headers={"Authorization": f"Bearer {UPSTREAM_KEY}"})
+    url = base + CHAT_PATH
+    direct = Target(
+        "direct",
+        "direct",
+        {
+            "chat": Endpoint(url, MODEL, UPSTREAM_KEY),
+            "chat_stream": Endpoint(url, MODEL, UPSTREAM_KEY, include_usage=True),
+        },
+    )
+    return RunningUpstream(
+        kind="fake",
+        description="gomodel.testing.fake_upstream (aiohttp + uvloop, one write per SSE event)",
+        process=proc,
+        direct=direct,
+        gateway_env=_provider_env("OPENAI", f"{base}/v1"),
+        gateway_models={"chat": MODEL, "chat_stream": MODEL},
+    )
+
+
+# --- nginx -----------------------------------------------------------------------------------------
+
+
+def nginx_binary(install: bool) -> str:
+    """The nginx executable; installs Debian's package when allowed and missing."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if found:
+        return found
+    apt = shutil.which("apt-get")
+    if not install or apt is None:
+        raise RuntimeError("nginx not found: apt-get install -y nginx, or run with --upstream fake")
+    print("nginx not found; installing Debian's package (apt-get install -y nginx)", flush=True)
+    subprocess.run([apt, "install", "-y", "--no-install-recommends", "nginx"], check=True, timeout=600)
+    found = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
+    if not found:
+        raise RuntimeError("nginx still not found after apt-get install")
+    return found
+
+
+def nginx_version(binary: str) -> str:
+    # `nginx -v` writes "nginx version: nginx/1.22.1" to stderr.
+    result = subprocess.run([binary, "-v"], capture_output=True, text=True, timeout=10, check=False)
+    return result.stderr.strip().removeprefix("nginx version: ")
+
+
+def canned_replies() -> tuple[bytes, bytes]:
+    """The non-streamed completion and the full SSE transcript (usage chunk and [DONE] included)."""
+    # Imported here, after run.py has put a --gomodel-ref export first on sys.path.
+    from gomodel.testing.fake_upstream_wire import ChatReply  # noqa: PLC0415
+
+    reply = ChatReply.build(CHUNKS)
+    completion = reply.completion("chatcmpl-bench", MODEL, _PROMPT_TOKENS)
+    events = reply.stream_events("chatcmpl-bench", MODEL, include_usage=True, prompt_tokens=_PROMPT_TOKENS)
+    return completion, b"".join(events)
+
+
+def write_canned_files(www: Path) -> tuple[Path, Path]:
+    """The replies as files nginx serves; one document root per port, both at the chat path."""
+    completion, transcript = canned_replies()
+    roots = (www / "json", www / "sse")
+    for root, body in zip(roots, (completion, transcript), strict=True):
+        target = root / CHAT_PATH.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    return roots
+
+
+def _chat_location(root: Path, content_type: str) -> str:
+    # The static module refuses POST with 405; error_page turns that into an internal GET of the
+    # same file, answered 200. (`return 200 '<body>'` would be simpler but nginx caps a config
+    # token at 4 KiB, and the SSE transcript is about 13 KiB.)
+    return f"""location = {CHAT_PATH} {{
+            root {root};
+            default_type {content_type};
+            error_page 405 =200 $uri;
+        }}"""
+
+
+def render_nginx_conf(workdir: Path, json_port: int, sse_port: int) -> str:
+    json_root, sse_root = write_canned_files(workdir / "www")
+    temp = workdir / "nginx-temp"
+    # One process, in the foreground, with every path under the run's temp dir: nothing of the
+    # system nginx (config, logs, pid, port 80) is touched.
+    return f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    # Keep the two reply files open instead of open/fstat/close per request.
+    open_file_cache max=16;
+    sendfile on;
+    etag off;
+    # The gateway keeps pooled connections; nginx's default closes them every 1000 requests.
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+    client_body_buffer_size 64k;
+    server {{
+        listen 127.0.0.1:{json_port};
+        location = /health {{ return 200 'ok'; }}
+        {_chat_location(json_root, "application/json")}
+    }}
+    server {{
+        listen 127.0.0.1:{sse_port};
+        location = /health {{ return 200 'ok'; }}
+        add_header Cache-Control no-cache;
+        {_chat_location(sse_root, "text/event-stream")}
+    }}
+}}
+"""
+
+
+def start_nginx(procs: ProcessSet, workdir: Path, cpus: str | None, *, install: bool) -> RunningUpstream:
+    binary = nginx_binary(install)
+    json_port, sse_port = free_port(), free_port()
+    (workdir / "nginx-temp").mkdir(exist_ok=True)
+    conf = workdir / "nginx.conf"
+    conf.write_text(render_nginx_conf(workdir, json_port, sse_port))
+    # -e: errors before the config is read would otherwise go to /var/log/nginx.
+    argv = [binary, "-p", str(workdir), "-c", str(conf), "-e", str(workdir / "nginx-error.log")]
+    proc = procs.start("nginx upstream", pinned(argv, cpus), log_path=workdir / "nginx.log", cwd=workdir)
+    for port in (json_port, sse_port):
+        wait_http(proc, f"http://127.0.0.1:{port}/health")
+    json_base, sse_base = f"http://127.0.0.1:{json_port}", f"http://127.0.0.1:{sse_port}"
+    providers = _provider_env("OPENAI", f"{json_base}/v1") | _provider_env("OPENAI_SSE", f"{sse_base}/v1")
+    direct = Target(
+        "direct",
+        "direct",
+        {
+            "chat": Endpoint(json_base + CHAT_PATH, MODEL, UPSTREAM_KEY),
+            "chat_stream": Endpoint(sse_base + CHAT_PATH, MODEL, UPSTREAM_KEY, include_usage=True),
+        },
+    )
+    return RunningUpstream(
+        kind="nginx",
+        description=f"{nginx_version(binary)}, 1 process, canned reply files (open_file_cache, sendfile)",
+        process=proc,
+        direct=direct,
+        gateway_env=providers,
+        gateway_models={"chat": MODEL, "chat_stream": f"openai-sse/{MODEL}"},
+    )
+
+
+def _provider_env(prefix: str, base_url: str) -> dict[str, str]:
+    # Configured models (allowlist mode, set by the gateway launcher) mean no /models endpoint is needed.
+    return {
+        f"{prefix}_API_KEY": UPSTREAM_KEY,
+        f"{prefix}_BASE_URL": base_url,
+        f"{prefix}_MODELS": MODEL,
+    }
