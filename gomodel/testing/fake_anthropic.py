@@ -26,34 +26,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any, Final, Literal
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
 
 import orjson
 from aiohttp import web
 
 from gomodel.testing import fake_anthropic_wire as wire
-from gomodel.testing.fake_upstream import RecordedRequest
-from gomodel.testing.fake_upstream_wire import parse_json
-from gomodel.testing.threaded_server import ThreadedServer
+from gomodel.testing.fake_server import MAX_BODY, SSE_HEADERS, FakeServer, Handler, guard, json_response
 
 __all__ = ["FakeAnthropic", "StreamLifecycle", "main"]
-
-_SHUTDOWN_TIMEOUT: Final = 0.5
-# aiohttp's 1 MiB default would reject long prompts the real API takes.
-_MAX_BODY: Final = 64 * 1024 * 1024
-_SSE_HEADERS: Final = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 
 StreamLifecycle = Literal["started", "completed", "client_disconnected"]
 
 
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+def _error_response(error: wire.Rejected) -> web.Response:
+    return json_response(wire.error_body(error.error_type, error.message), error.status, error.headers)
 
 
-class FakeAnthropic:
+class FakeAnthropic(FakeServer):
     """A fake ``https://api.anthropic.com/v1``. Run it with ``serve()`` or mount it with ``add_routes``."""
 
     def __init__(
@@ -72,6 +65,7 @@ class FakeAnthropic:
         path_prefix: str = "/v1",
         record: bool = True,
     ) -> None:
+        super().__init__(path_prefix=path_prefix, record=record)
         self.api_key = api_key
         self.models = tuple(models)
         self._known = frozenset(self.models)
@@ -85,13 +79,9 @@ class FakeAnthropic:
         self.write_size = write_size
         self.chunk_delay = chunk_delay
         self.max_page_size = max_page_size
-        self.path_prefix = path_prefix.rstrip("/")
-        #: Keep requests and stream lifecycles in memory (off for long standalone runs).
-        self.record = record
-        self.requests: list[RecordedRequest] = []
+        #: Stream lifecycles, kept like ``requests`` only while ``record`` is on.
         self.stream_events: list[tuple[str, StreamLifecycle]] = []
         self._ids = itertools.count(1)
-        self._origin: str | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -102,65 +92,18 @@ class FakeAnthropic:
             app.router.add_get(f"{self.path_prefix}/models", self._guarded(self._list_models))
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_BODY)
+        app = web.Application(client_max_size=MAX_BODY)
         self.add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._guarded(self._unknown_route))
         return app
 
-    @staticmethod
-    def runner_kwargs() -> dict[str, Any]:
-        # handler_cancellation lets a departing client end a stalled handler at once.
-        return {"handler_cancellation": True, "access_log": None, "shutdown_timeout": _SHUTDOWN_TIMEOUT}
-
-    @contextlib.contextmanager
-    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[FakeAnthropic]:
-        """``with FakeAnthropic().serve() as fake:`` runs it in a background thread for the block."""
-        server = ThreadedServer()
-        server.start(self.make_app(), host, port, **self.runner_kwargs())
-        self._origin = server.base_url
-        try:
-            yield self
-        finally:
-            server.stop()
-            self._origin = None
-
-    @property
-    def base_url(self) -> str:
-        """What ``ANTHROPIC_BASE_URL`` should be: origin plus path prefix."""
-        if self._origin is None:
-            raise RuntimeError("FakeAnthropic is not running")
-        return self._origin + self.path_prefix
-
     # --- requests ------------------------------------------------------------------------------
 
-    def _guarded(self, handler: _Handler) -> _Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except wire.Rejected as error:
-                return web.Response(
-                    body=wire.error_body(error.error_type, error.message),
-                    status=error.status,
-                    headers=error.headers,
-                    content_type="application/json",
-                )
-
-        return guarded
+    def _guarded(self, handler: Handler) -> Handler:
+        return guard(handler, wire.Rejected, _error_response)
 
     async def _admit(self, request: web.Request) -> Any:
-        body = await request.read()
-        parsed = parse_json(body) if body else None
-        if self.record:
-            self.requests.append(
-                RecordedRequest(
-                    method=request.method,
-                    path=request.path,
-                    query=dict(request.query),
-                    headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.raw_headers},
-                    body=body,
-                    json=parsed,
-                )
-            )
+        _, parsed = await self._capture(request)
         if self.api_key is not None:
             self._authenticate(request)
         if not request.headers.get("anthropic-version"):
@@ -229,7 +172,7 @@ class FakeAnthropic:
     async def _stream(
         self, request: web.Request, message_id: str, events: Iterator[bytes], model: str
     ) -> web.StreamResponse:
-        response = web.StreamResponse(headers=_SSE_HEADERS)
+        response = web.StreamResponse(headers=SSE_HEADERS)
         self._note(message_id, "started")
         faulty = model in wire.STREAM_ERRORS or model in ("fault-stream-stall", "fault-stream-cut")
         sent = list(itertools.islice(events, wire.STREAM_FAULT_AFTER) if faulty else events)

@@ -57,6 +57,7 @@ from gomodel.testing.fake_bedrock_wire import (
     invalid,
     plan_reply,
 )
+from gomodel.testing.fake_server import MAX_BODY, raw_headers, read_json, runner_kwargs
 from gomodel.testing.threaded_server import ThreadedServer
 
 __all__ = [
@@ -109,6 +110,8 @@ _SKEW = datetime.timedelta(minutes=5)
 
 @attrs.frozen
 class RecordedRequest:
+    """Like `gomodel.testing.fake_server.RecordedRequest`, with the raw path next to the unescaped one."""
+
     method: str
     #: As sent, still escaped (``/model/anthropic.claude-v2%3A1/converse`` or with ``:``).
     raw_path: str
@@ -155,7 +158,7 @@ class FakeBedrock:
         self._server: ThreadedServer | None = None
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/model/{model}/converse", self._admitted(self._converse))
         app.router.add_post("/model/{model}/converse-stream", self._admitted(self._converse))
         app.router.add_post("/model/{model}/invoke", self._admitted(self._invoke))
@@ -163,10 +166,11 @@ class FakeBedrock:
         app.router.add_route("*", "/{tail:.*}", self._admitted(self._unknown))
         return app
 
+    # Not a FakeServer: serve() takes no address and base_url is the bare origin (no path prefix).
     @contextlib.contextmanager
     def serve(self) -> Iterator[FakeBedrock]:
         server = ThreadedServer()
-        server.start(self.make_app(), handler_cancellation=True, access_log=None, shutdown_timeout=0.5)
+        server.start(self.make_app(), **runner_kwargs())
         self._server = server
         try:
             yield self
@@ -188,19 +192,16 @@ class FakeBedrock:
 
     def _admitted(self, handler: _Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def admitted(request: web.Request) -> web.StreamResponse:
-            body = await request.read()
-            try:
-                parsed = orjson.loads(body) if body else None
-            except orjson.JSONDecodeError:
-                parsed = None
+            body, parsed = await read_json(request)
+            raw_path = request.raw_path.partition("?")[0]
             with self._lock:
                 self.requests.append(
                     RecordedRequest(
                         method=request.method,
-                        raw_path=request.raw_path.partition("?")[0],
-                        path=unquote(request.raw_path.partition("?")[0]),
+                        raw_path=raw_path,
+                        path=unquote(raw_path),
                         query=dict(request.query),
-                        headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.raw_headers},
+                        headers=raw_headers(request),
                         body=body,
                         json=parsed,
                     )

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -29,8 +28,8 @@ from aiohttp import web
 
 from gomodel.testing import fake_gemini_wire as wire
 from gomodel.testing import fake_upstream_wire as openai_wire
-from gomodel.testing.fake_upstream import RecordedRequest
-from gomodel.testing.threaded_server import ThreadedServer
+from gomodel.testing.fake_server import MAX_BODY, FakeServer, Handler, error_response, guard
+from gomodel.testing.fake_server import json_response as _json
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -56,7 +55,6 @@ DEFAULT_MODELS = (
     "gemini-embedding-001",
     "gemini-embedding-2-preview",
 )
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _SSE_HEADERS = {"Content-Type": "text/event-stream"}
 _JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -81,15 +79,11 @@ def service_account_json(private_key_pem: str, token_uri: str) -> str:
     ).decode()
 
 
-def _json(body: bytes, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(body=body, status=status, headers=headers, content_type="application/json")
-
-
 def _b64url(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-class FakeGemini:
+class FakeGemini(FakeServer):
     """Serve with ``with FakeGemini().serve() as fake:``; URLs from ``ai_studio_url``, ``vertex_root``."""
 
     def __init__(
@@ -107,6 +101,7 @@ class FakeGemini:
         public_key_pem: bytes | None = None,
         split_events: int | None = None,
     ) -> None:
+        super().__init__()
         self.api_key = api_key
         self.models = tuple(models)
         self.project = project
@@ -119,20 +114,18 @@ class FakeGemini:
         self.public_key_pem = public_key_pem
         #: Write each stream event in pieces of this many bytes (cutting UTF-8 sequences apart).
         self.split_events = split_events
-        self.requests: list[RecordedRequest] = []
         #: Claims of every accepted token grant, in order.
         self.token_grants: list[dict[str, Any]] = []
         self.issued: dict[str, float] = {}
         self._ids = itertools.count(1)
         self._token_ids = itertools.count(1)
-        self._origin: str | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY)
         vertex = "/v1/projects/{project}/locations/{location}"
-        routes: list[tuple[str, str, _Handler]] = [
+        routes: list[tuple[str, str, Handler]] = [
             ("GET", "/v1beta/models", self._studio_models),
             ("POST", "/v1beta/models/{call}", self._studio_call),
             ("GET", "/v1beta1/publishers/google/models", self._vertex_models),
@@ -144,25 +137,6 @@ class FakeGemini:
         for method, path, handler in routes:
             app.router.add_route(method, path, self._guarded(handler))
         return app
-
-    @contextlib.contextmanager
-    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[FakeGemini]:
-        server = ThreadedServer()
-        server.start(
-            self.make_app(), host, port, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
-        )
-        self._origin = server.base_url
-        try:
-            yield self
-        finally:
-            server.stop()
-            self._origin = None
-
-    @property
-    def origin(self) -> str:
-        if self._origin is None:
-            raise RuntimeError("FakeGemini is not running")
-        return self._origin
 
     @property
     def ai_studio_url(self) -> str:
@@ -176,33 +150,14 @@ class FakeGemini:
     def token_uri(self) -> str:
         return self.origin + "/token"
 
-    def _guarded(self, handler: _Handler) -> _Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except wire.GoogleError as error:
-                return _json(error.body, error.status, error.headers)
-            except openai_wire.UpstreamError as error:
-                return _json(error.body, error.status, error.headers)
-
-        return guarded
+    @staticmethod
+    def _guarded(handler: Handler) -> Handler:
+        # Google's error replies, and OpenAI's from the OpenAI-compatible endpoint.
+        google_guarded = guard(handler, wire.GoogleError, error_response)
+        return guard(google_guarded, openai_wire.UpstreamError, error_response)
 
     async def _admit(self, request: web.Request) -> bytes:
-        body = await request.read()
-        try:
-            parsed = orjson.loads(body) if body else None
-        except orjson.JSONDecodeError:
-            parsed = None
-        self.requests.append(
-            RecordedRequest(
-                method=request.method,
-                path=request.path,
-                query=dict(request.query),
-                headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.raw_headers},
-                body=body,
-                json=parsed,
-            )
-        )
+        body, _ = await self._capture(request)
         return body
 
     # --- credentials -----------------------------------------------------------------------------

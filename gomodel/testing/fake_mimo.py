@@ -24,15 +24,24 @@ import binascii
 import contextlib
 import itertools
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from gomodel.testing import fake_upstream_wire as wire
-from gomodel.testing.fake_upstream import RecordedRequest
-from gomodel.testing.threaded_server import ThreadedServer
+from gomodel.testing.fake_server import (
+    MAX_BODY,
+    SSE_HEADERS,
+    FakeServer,
+    Handler,
+    RecordedRequest,
+    error_response,
+    guard,
+    json_response,
+    runner_kwargs,
+)
 
 __all__ = ["ASR_PREFIX", "DEFAULT_MODELS", "TTS_FORMATS", "TTS_PREFIX", "FakeMiMo", "speech_audio"]
 
@@ -45,8 +54,6 @@ _CHAT_EXTRAS = frozenset({"thinking"})
 _TTS_PARAMS = frozenset({"model", "messages", "audio", "stream"})
 _ASR_PARAMS = frozenset({"model", "messages", "asr_options", "stream"})
 _DATA_URI = re.compile(r"data:(audio/[A-Za-z0-9.+-]+);base64,([A-Za-z0-9+/]*={0,2})", re.ASCII)
-_MAX_BODY = 64 * 1024 * 1024
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def speech_audio(text: str, voice: str | None, audio_format: str, instructions: str | None = None) -> bytes:
@@ -247,7 +254,7 @@ def _completion(
     )
 
 
-class FakeMiMo:
+class FakeMiMo(FakeServer):
     """A fake ``https://api.xiaomimimo.com/v1``: models list, chat, and MiMo's audio-over-chat.
 
     ``fault-400/401/429/500/503`` as a model name answer that error, as on `FakeUpstream`.
@@ -261,39 +268,26 @@ class FakeMiMo:
         chunks: int = 5,
         record: bool = True,
     ) -> None:
+        # MiMo's API lives under a fixed /v1, so base_url (what XIAOMI_BASE_URL takes) ends in it.
+        super().__init__(path_prefix="/v1", record=record)
         self.api_key = api_key
         self.models = tuple(models)
-        self.record = record
-        self.requests: list[RecordedRequest] = []
         self._reply = wire.ChatReply.build(chunks)
         self._ids = itertools.count(1)
-        self._origin: str | None = None
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=_MAX_BODY)
+        app = web.Application(client_max_size=MAX_BODY)
         app.router.add_get("/v1/models", self._guarded(self._list_models))
         app.router.add_post("/v1/chat/completions", self._guarded(self._chat))
         app.router.add_route("*", "/{tail:.*}", self._guarded(self._unknown_route))
         return app
 
-    @contextlib.contextmanager
-    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[FakeMiMo]:
-        """``with FakeMiMo().serve() as mimo:`` runs it in a background thread for the block."""
-        server = ThreadedServer()
-        server.start(self.make_app(), host, port, access_log=None, shutdown_timeout=0.5)
-        self._origin = server.base_url
-        try:
-            yield self
-        finally:
-            server.stop()
-            self._origin = None
-
-    @property
-    def base_url(self) -> str:
-        """What ``XIAOMI_BASE_URL`` takes: the origin plus ``/v1``."""
-        if self._origin is None:
-            raise RuntimeError("FakeMiMo is not running")
-        return self._origin + "/v1"
+    @staticmethod
+    def runner_kwargs() -> dict[str, Any]:
+        """The shared runner options but ``handler_cancellation``: MiMo's fake never stalls."""
+        kwargs = runner_kwargs()
+        del kwargs["handler_cancellation"]
+        return kwargs
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
@@ -304,34 +298,12 @@ class FakeMiMo:
 
     # --- request handling ------------------------------------------------------------
 
-    def _guarded(self, handler: _Handler) -> _Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except wire.UpstreamError as error:
-                return web.Response(
-                    body=error.body,
-                    status=error.status,
-                    headers=error.headers,
-                    content_type="application/json",
-                )
-
-        return guarded
+    @staticmethod
+    def _guarded(handler: Handler) -> Handler:
+        return guard(handler, wire.UpstreamError, error_response)
 
     async def _admit(self, request: web.Request) -> Any:
-        body = await request.read()
-        parsed = wire.parse_json(body) if body else None
-        if self.record:
-            self.requests.append(
-                RecordedRequest(
-                    method=request.method,
-                    path=request.path,
-                    query=dict(request.query),
-                    headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.raw_headers},
-                    body=body,
-                    json=parsed,
-                )
-            )
+        _, parsed = await self._capture(request)
         if self.api_key is not None:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             provided = token.strip() if scheme.lower() == "bearer" else None
@@ -345,7 +317,7 @@ class FakeMiMo:
 
     async def _list_models(self, request: web.Request) -> web.StreamResponse:
         await self._admit(request)
-        return web.Response(body=wire.models_body(self.models), content_type="application/json")
+        return json_response(wire.models_body(self.models))
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         payload = wire.require_object(await self._admit(request))
@@ -364,7 +336,7 @@ class FakeMiMo:
                 return await self._stream(request, completion_id, chat)
             body = self._reply.completion(completion_id, model, chat.prompt_tokens)
         self._check_model(model)
-        return web.Response(body=body, content_type="application/json")
+        return json_response(body)
 
     def _check_model(self, model: str) -> None:
         if model not in self.models:
@@ -373,9 +345,7 @@ class FakeMiMo:
     async def _stream(
         self, request: web.Request, completion_id: str, chat: wire.ChatRequest
     ) -> web.StreamResponse:
-        response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-        )
+        response = web.StreamResponse(headers=SSE_HEADERS)
         await response.prepare(request)
         for event in self._reply.stream_events(
             completion_id, chat.model, chat.include_usage, chat.prompt_tokens

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal, NoReturn
 
 import attrs
@@ -24,20 +23,21 @@ import uvloop
 from aiohttp import web
 
 from gomodel.testing import fake_upstream_wire as wire
-from gomodel.testing.threaded_server import ThreadedServer
+from gomodel.testing.fake_server import (
+    MAX_BODY,
+    SSE_HEADERS,
+    FakeServer,
+    Handler,
+    RecordedRequest,
+    error_response,
+    guard,
+    json_response,
+)
 
 __all__ = ["FakeUpstream", "RecordedRequest", "StreamEvent", "main"]
 
 StreamEvent = Literal["started", "completed", "client_disconnected"]
 AuthStyle = Literal["bearer", "api-key"]
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-# Stalled handlers only end when their client leaves; don't let them hold up shutdown.
-_SHUTDOWN_TIMEOUT = 0.5
-# aiohttp's 1 MiB default would reject long prompts the real API takes.
-_MAX_BODY = 64 * 1024 * 1024
-_JSON = "application/json"
-_SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
 
 
 @attrs.frozen(eq=False)
@@ -53,18 +53,7 @@ def _settle(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-@attrs.frozen
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    # Header names keep the case the client sent them in.
-    headers: dict[str, str]
-    body: bytes
-    json: Any
-
-
-class FakeUpstream:
+class FakeUpstream(FakeServer):
     """A fake OpenAI (or Azure OpenAI) endpoint.
 
     Replies are ``chunks`` pieces ``"tok0 "``, ``"tok1 "``, ... Fault modes, picked by
@@ -103,10 +92,10 @@ class FakeUpstream:
             raise ValueError(f"unknown fault mode {fault!r}; known: {sorted(wire.FAULT_MODES)}")
         if chunks < 0 or embedding_dim < 1:
             raise ValueError("chunks must be >= 0 and embedding_dim >= 1")
+        super().__init__(path_prefix=path_prefix, record=record)
         self.api_key = api_key
         self.auth_style: AuthStyle = auth_style
         self.api_version = api_version
-        self.path_prefix = path_prefix.rstrip("/")
         self.models_path = models_path or f"{self.path_prefix}/models"
         self.models = tuple(models)
         self.models_status = models_status
@@ -114,8 +103,6 @@ class FakeUpstream:
         self.chunk_delay = chunk_delay
         self.embedding_dim = embedding_dim
         self.fault = fault
-        self.record = record
-        self.requests: list[RecordedRequest] = []
         self.stream_events: list[tuple[str, StreamEvent]] = []
         self._events_changed = threading.Condition()
         self._async_waiters: list[_AsyncWaiter] = []
@@ -125,13 +112,11 @@ class FakeUpstream:
         self._ids = itertools.count(1)
         self._app: web.Application | None = None
         self._runner: web.AppRunner | None = None
-        self._origin: str | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
     def make_app(self) -> web.Application:
-        """A new application serving this fake (an app can only be run once)."""
-        app = web.Application(client_max_size=_MAX_BODY)
+        app = web.Application(client_max_size=MAX_BODY)
         app.router.add_get(self.models_path, self._guarded(self._list_models))
         app.router.add_post(f"{self.path_prefix}/chat/completions", self._guarded(self._chat))
         app.router.add_post(f"{self.path_prefix}/embeddings", self._guarded(self._embeddings))
@@ -145,17 +130,6 @@ class FakeUpstream:
         if self._app is None:
             self._app = self.make_app()
         return self._app
-
-    @staticmethod
-    def runner_kwargs() -> dict[str, Any]:
-        """AppRunner options the fake relies on, for callers that run ``make_app()``."""
-        # handler_cancellation makes a client disconnect cancel the handler at once,
-        # which is how stream lifecycles record "client_disconnected" promptly.
-        return {
-            "handler_cancellation": True,
-            "access_log": None,
-            "shutdown_timeout": _SHUTDOWN_TIMEOUT,
-        }
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on the running loop; returns the base URL including the path prefix."""
@@ -174,35 +148,6 @@ class FakeUpstream:
             await self._runner.cleanup()
             self._runner = None
             self._origin = None
-
-    def run_in_thread(self, port: int = 0, host: str = "127.0.0.1") -> ThreadedServer:
-        """Serve from a background thread (for sync callers); stop the returned server."""
-        server = ThreadedServer()
-        server.start(self.make_app(), host, port, **self.runner_kwargs())
-        self._origin = server.base_url
-        return server
-
-    @contextlib.contextmanager
-    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Iterator[FakeUpstream]:
-        """``with FakeUpstream().serve() as fake:`` runs it in a thread for the block."""
-        server = self.run_in_thread(port, host)
-        try:
-            yield self
-        finally:
-            server.stop()
-            self._origin = None
-
-    @property
-    def origin(self) -> str:
-        """``http://host:port`` of the running server."""
-        if self._origin is None:
-            raise RuntimeError("FakeUpstream is not running")
-        return self._origin
-
-    @property
-    def base_url(self) -> str:
-        """The origin plus the path prefix: what an OpenAI client takes as base URL."""
-        return self.origin + self.path_prefix
 
     # --- recording -------------------------------------------------------------------
 
@@ -252,30 +197,12 @@ class FakeUpstream:
 
     # --- request handling ------------------------------------------------------------
 
-    def _guarded(self, handler: _Handler) -> _Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except wire.UpstreamError as error:
-                return _json_response(error.body, error.status, error.headers)
-
-        return guarded
+    def _guarded(self, handler: Handler) -> Handler:
+        return guard(handler, wire.UpstreamError, error_response)
 
     async def _admit(self, request: web.Request) -> Any:
         """Read and record the request, enforce api-version and auth; returns parsed JSON."""
-        body = await request.read()
-        parsed = wire.parse_json(body) if body else None
-        if self.record:
-            self.requests.append(
-                RecordedRequest(
-                    method=request.method,
-                    path=request.path,
-                    query=dict(request.query),
-                    headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.raw_headers},
-                    body=body,
-                    json=parsed,
-                )
-            )
+        _, parsed = await self._capture(request)
         if self.api_version is not None and request.query.get("api-version") != self.api_version:
             raise wire.UpstreamError(404, wire.AZURE_NOT_FOUND)
         if self.api_key is not None:
@@ -304,7 +231,7 @@ class FakeUpstream:
             raise wire.status_error(
                 self.models_status, f"Injected model list failure (HTTP {self.models_status})."
             )
-        return _json_response(self._models_reply)
+        return json_response(self._models_reply)
 
     def _check_model(self, model: str) -> None:
         if model not in self._known_models and not model.startswith(wire.FAULT_PREFIX):
@@ -318,7 +245,7 @@ class FakeUpstream:
             if reply is not None:
                 return reply
         self._check_model(embedding.model)
-        return _json_response(wire.embeddings_body(embedding, self.embedding_dim))
+        return json_response(wire.embeddings_body(embedding, self.embedding_dim))
 
     async def _speech(self, request: web.Request) -> web.StreamResponse:
         speech = wire.validate_speech(wire.require_object(await self._admit(request)))
@@ -328,7 +255,7 @@ class FakeUpstream:
                 return reply
         self._check_model(speech.model)
         if speech.stream_format == "sse":
-            return web.Response(body=wire.speech_sse(speech), headers=_SSE_HEADERS)
+            return web.Response(body=wire.speech_sse(speech), headers=SSE_HEADERS)
         content_type = wire.SPEECH_FORMATS[speech.response_format]
         return web.Response(body=wire.speech_audio(speech), headers={"Content-Type": content_type})
 
@@ -355,7 +282,7 @@ class FakeUpstream:
                 return reply
         self._check_model(chat.model)
         if not chat.stream:
-            return _json_response(self._reply.completion(completion_id, chat.model, chat.prompt_tokens))
+            return json_response(self._reply.completion(completion_id, chat.model, chat.prompt_tokens))
         events = self._reply.stream_events(completion_id, chat.model, chat.include_usage, chat.prompt_tokens)
         return await self._stream(request, completion_id, events, fault)
 
@@ -383,7 +310,7 @@ class FakeUpstream:
         events: Iterator[bytes],
         fault: str | None,
     ) -> web.StreamResponse:
-        response = web.StreamResponse(headers=_SSE_HEADERS)
+        response = web.StreamResponse(headers=SSE_HEADERS)
         self._note(stream_id, "started")
         # Stream faults misbehave after a couple of events; other faults never get here.
         limit = wire.STREAM_FAULT_AFTER if fault in wire.STREAM_FAULTS else None
@@ -413,10 +340,6 @@ class FakeUpstream:
 
 def _origin(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def _json_response(body: bytes, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(body=body, status=status, headers=headers, content_type=_JSON)
 
 
 def _unsent() -> web.Response:
