@@ -28,6 +28,7 @@ __all__ = [
     "DocumentPart",
     "EmbeddingsRequest",
     "EmbeddingsResponse",
+    "EventBatch",
     "Finish",
     "FinishReason",
     "ImagePart",
@@ -291,3 +292,5 @@ StreamEvent = (
     | UsageReport
     | StreamFailed
 )
+#: The events decoded from one upstream read: the gateway writes each batch to its client in one go.
+EventBatch = list[StreamEvent]

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import attrs
 
-from gomodel.core.chat import StreamEvent, StreamFailed, StreamStart
+from gomodel.core.chat import EventBatch, StreamEvent, StreamFailed, StreamStart
 from gomodel.core.errors import GatewayError, UpstreamError
 from gomodel.core.records import Usage
 from gomodel.gateway.context import RecordBuilder, StreamSink
@@ -34,7 +34,7 @@ class EventEncoder(Protocol):
 
 
 async def pump(
-    events: AsyncIterator[StreamEvent],
+    batches: AsyncIterator[EventBatch],
     encoder: EventEncoder,
     sink: StreamSink,
     record: RecordBuilder,
@@ -42,35 +42,42 @@ async def pump(
     fallback_start: StreamStart,
     redact: Callable[[str], str],
 ) -> None:
-    """Stream ``events`` to ``sink``; closes the provider's iterator however this ends."""
-    async with contextlib.aclosing(events):  # type: ignore[type-var]  # provider streams are async generators
-        first = await anext(events, None)
-        if first is None:
+    """Stream the provider's event batches to ``sink``, one write per batch (per upstream read: one
+    write per event halved translated streams' throughput in the benchmark). Closes the provider's
+    iterator however this ends."""
+    async with contextlib.aclosing(batches):  # type: ignore[type-var]  # provider streams are async generators
+        first = await anext(batches, None)
+        if not first:
             raise UpstreamError(f"provider {record.provider} ended the stream without a reply")
-        if isinstance(first, StreamFailed):
-            raise first.error
+        if isinstance(first[0], StreamFailed):
+            raise first[0].error
         await sink.start()
         record.first_byte()
-        event: StreamEvent | None = first
-        if isinstance(first, StreamStart):
+        head = first[0]
+        if isinstance(head, StreamStart):
             start = attrs.evolve(
-                first, id=first.id or fallback_start.id, model=first.model or fallback_start.model
+                head, id=head.id or fallback_start.id, model=head.model or fallback_start.model
             )
-            event = await anext(events, None)
+            first = first[1:]
         else:
             start = fallback_start
         if start.usage is not None:
             record.usage = start.usage
-        await sink.write(encoder.start(start))
-        while event is not None:
-            if isinstance(event, StreamFailed):
-                record.fail(event.error)
-                record.usage = encoder.usage or record.usage
-                await sink.write(encoder.fail(event.error, redact(event.error.message)))
-                return
-            data = encoder.encode(event)
+        out = [encoder.start(start)]
+        batch: EventBatch | None = first
+        while batch is not None:
+            for event in batch:
+                if isinstance(event, StreamFailed):
+                    record.fail(event.error)
+                    record.usage = encoder.usage or record.usage
+                    out.append(encoder.fail(event.error, redact(event.error.message)))
+                    await sink.write(b"".join(out))
+                    return
+                out.append(encoder.encode(event))
+            data = b"".join(out)
             if data:
                 await sink.write(data)
-            event = await anext(events, None)
+            out = []
+            batch = await anext(batches, None)
         record.usage = encoder.usage or record.usage
         await sink.write(encoder.finish())

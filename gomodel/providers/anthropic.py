@@ -20,7 +20,7 @@ from gomodel.core.chat import (
     ChatResponse,
     EmbeddingsRequest,
     EmbeddingsResponse,
-    StreamEvent,
+    EventBatch,
     StreamFailed,
 )
 from gomodel.core.errors import GatewayError, InvalidRequestError, UpstreamError
@@ -131,7 +131,7 @@ class AnthropicProvider:
                 raise error_from_anthropic(self.name, response.status, data, response.headers)
         return decode_messages_response(data, self.name)
 
-    async def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def chat_stream(self, request: ChatRequest) -> AsyncIterator[EventBatch]:
         body = self._body(request, stream=True)
         async with self.client.open("POST", self._messages_url, self.headers, body) as response:
             if response.status >= 400:
@@ -146,14 +146,16 @@ class AnthropicProvider:
             try:
                 # Read on to the end after message_stop, so the connection goes back to the pool.
                 async for chunk in response.chunks():
-                    for event in decoder.feed(chunk):
-                        yield event
+                    events = decoder.feed(chunk)
+                    if events:
+                        yield events
             except GatewayError as error:
                 if not decoder.done:
-                    yield StreamFailed(error)
+                    yield [StreamFailed(error)]
                 return
-            for event in decoder.flush():
-                yield event
+            tail = decoder.flush()
+            if tail:
+                yield tail
 
     async def embeddings(self, request: EmbeddingsRequest) -> EmbeddingsResponse:
         raise InvalidRequestError(

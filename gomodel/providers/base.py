@@ -8,7 +8,9 @@ Two ways in:
   (`gomodel.core.chat`), speak the provider's own API through the pure codecs in
   `gomodel.dialects`, and return wire-neutral answers.
 
-``chat_stream`` raises `GatewayError` before yielding anything when the provider refuses the request,
+``chat_stream`` yields the events decoded from each upstream read as one list (so the gateway writes
+them to its client in one go, not one small write per event). It raises `GatewayError` before yielding
+anything when the provider refuses the request,
 so the gateway can still answer with an HTTP error status; after the first event, failures arrive as
 a `StreamFailed` event. Callers close the iterator (``contextlib.aclosing``) so an abandoned stream
 closes its upstream connection at once.
@@ -19,7 +21,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from gomodel.core.chat import ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, StreamEvent
+from gomodel.core.chat import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingsRequest,
+    EmbeddingsResponse,
+    EventBatch,
+)
 from gomodel.providers.http import UpstreamClient
 
 __all__ = ["Provider", "RelayTarget"]
@@ -55,6 +63,6 @@ class Provider(Protocol):
 
     async def chat(self, request: ChatRequest) -> ChatResponse: ...
 
-    def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+    def chat_stream(self, request: ChatRequest) -> AsyncIterator[EventBatch]: ...
 
     async def embeddings(self, request: EmbeddingsRequest) -> EmbeddingsResponse: ...

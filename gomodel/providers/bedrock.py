@@ -33,7 +33,7 @@ from gomodel.core.chat import (
     ChatResponse,
     EmbeddingsRequest,
     EmbeddingsResponse,
-    StreamEvent,
+    EventBatch,
     StreamFailed,
 )
 from gomodel.core.errors import GatewayError, InvalidRequestError, UpstreamError
@@ -122,6 +122,14 @@ class _Signer:
                 ) from None
 
 
+def _until_failure(events: EventBatch) -> tuple[EventBatch, StreamFailed | None]:
+    """The events before a decoded failure, and the failure (which then ends the stream)."""
+    for index, event in enumerate(events):
+        if isinstance(event, StreamFailed):
+            return events[:index], event
+    return events, None
+
+
 class BedrockProvider:
     """One configured Bedrock account and region. `start()` resolves credentials; `aclose()` the pool."""
 
@@ -171,7 +179,7 @@ class BedrockProvider:
             response_id = _completion_id(response.headers.get("x-amzn-requestid"))
         return decode_converse(data, response_id=response_id, model=request.model, created=int(time.time()))
 
-    async def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def chat_stream(self, request: ChatRequest) -> AsyncIterator[EventBatch]:
         body = encode_converse_body(request)
         url = self._model_url(request.model, "converse-stream")
         headers = await self._auth("POST", url, body, accept=EVENT_STREAM)
@@ -192,19 +200,21 @@ class BedrockProvider:
             started = False
             try:
                 async for chunk in response.chunks():
-                    for event in decoder.feed(chunk):
-                        if isinstance(event, StreamFailed):
-                            raise event.error
+                    events, failure = _until_failure(decoder.feed(chunk))
+                    if events:
                         started = True
-                        yield event
-                for event in decoder.flush():
-                    if isinstance(event, StreamFailed):
-                        raise event.error
-                    yield event
+                        yield events
+                    if failure is not None:
+                        raise failure.error
+                events, failure = _until_failure(decoder.flush())
+                if events:
+                    yield events
+                if failure is not None:
+                    raise failure.error
             except GatewayError as error:
                 if not started:
                     raise self._scrubbed(error) from None
-                yield StreamFailed(self._scrubbed(error))
+                yield [StreamFailed(self._scrubbed(error))]
 
     async def embeddings(self, request: EmbeddingsRequest) -> EmbeddingsResponse:
         version = titan_version(request.model, request.dimensions)

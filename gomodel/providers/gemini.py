@@ -21,7 +21,7 @@ from gomodel.core.chat import (
     ChatResponse,
     EmbeddingsRequest,
     EmbeddingsResponse,
-    StreamEvent,
+    EventBatch,
     StreamFailed,
 )
 from gomodel.core.errors import GatewayError, UpstreamError
@@ -75,7 +75,7 @@ class GeminiNative:
         payload = await self.call("POST", url, encode_generate_request(request))
         return decode_generate_response(payload, self._provider, request.model)
 
-    async def stream(self, url: str, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, url: str, request: ChatRequest) -> AsyncIterator[EventBatch]:
         """Events of ``streamGenerateContent?alt=sse`` at ``url``; a refused request raises at once."""
         body = orjson.dumps(encode_generate_request(request))
         async with self._client.open("POST", url, await self._headers(), body) as response:
@@ -90,15 +90,19 @@ class GeminiNative:
             decoder = GeminiStreamDecoder(self._provider, request.model)
             try:
                 async for chunk in response.chunks():
-                    for event in decoder.feed(chunk):
-                        yield event
-                        if isinstance(event, StreamFailed):
-                            return
+                    events = decoder.feed(chunk)
+                    failed = next((i for i, e in enumerate(events) if isinstance(e, StreamFailed)), None)
+                    if failed is not None:
+                        yield events[: failed + 1]  # nothing after a failure reaches the client
+                        return
+                    if events:
+                        yield events
             except GatewayError as error:
-                yield StreamFailed(error)
+                yield [StreamFailed(error)]
                 return
-            for event in decoder.flush():
-                yield event
+            tail = decoder.flush()
+            if tail:
+                yield tail
 
     async def pages(self, url: str, read: Callable[[Any], Page], params: str) -> list[str]:
         """Every id of a paged list (``nextPageToken`` -> ``pageToken``)."""
@@ -186,7 +190,7 @@ class GeminiProvider:
     async def chat(self, request: ChatRequest) -> ChatResponse:
         return await self._native.generate(self._model_url(request.model, "generateContent"), request)
 
-    def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    def chat_stream(self, request: ChatRequest) -> AsyncIterator[EventBatch]:
         return self._native.stream(
             self._model_url(request.model, "streamGenerateContent") + "?alt=sse", request
         )

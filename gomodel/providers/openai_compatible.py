@@ -14,7 +14,7 @@ from gomodel.core.chat import (
     ChatResponse,
     EmbeddingsRequest,
     EmbeddingsResponse,
-    StreamEvent,
+    EventBatch,
     StreamFailed,
 )
 from gomodel.core.errors import GatewayError, UpstreamError
@@ -98,7 +98,7 @@ class OpenAICompatibleProvider:
                 raise error_from_upstream(self.name, response.status, data, response.headers)
         return decode_chat_response(data, self.name)
 
-    async def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def chat_stream(self, request: ChatRequest) -> AsyncIterator[EventBatch]:
         body = orjson.dumps(encode_chat_request(request, max_tokens_field=self.spec.max_tokens_field))
         async with self.client.open("POST", self.url("/chat/completions"), self.headers, body) as response:
             if response.status >= 400:
@@ -107,13 +107,15 @@ class OpenAICompatibleProvider:
             decoder = ChunkDecoder(self.name)
             try:
                 async for chunk in response.chunks():
-                    for event in decoder.feed(chunk):
-                        yield event
+                    events = decoder.feed(chunk)
+                    if events:
+                        yield events
             except GatewayError as error:
-                yield StreamFailed(error)
+                yield [StreamFailed(error)]
                 return
-            for event in decoder.flush():
-                yield event
+            tail = decoder.flush()
+            if tail:
+                yield tail
 
     async def embeddings(self, request: EmbeddingsRequest) -> EmbeddingsResponse:
         payload: dict[str, Any] = {"model": request.model, "input": list(request.inputs)}

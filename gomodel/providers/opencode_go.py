@@ -12,7 +12,13 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 from gomodel.config.schema import HTTPConfig, ProviderConfig
-from gomodel.core.chat import ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, StreamEvent
+from gomodel.core.chat import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingsRequest,
+    EmbeddingsResponse,
+    EventBatch,
+)
 from gomodel.providers.anthropic import AnthropicProvider
 from gomodel.providers.base import RelayTarget
 from gomodel.providers.openai_compatible import OpenAICompatibleProvider
@@ -73,7 +79,7 @@ class OpenCodeGoProvider:
             return await self._messages.chat(request)
         return await self._chat.chat(request)
 
-    def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    def chat_stream(self, request: ChatRequest) -> AsyncIterator[EventBatch]:
         if self._uses_messages(request.model):
             return self._messages.chat_stream(request)
         return self._chat.chat_stream(request)

@@ -23,7 +23,13 @@ from urllib.parse import quote
 
 from gomodel.config.errors import ConfigError
 from gomodel.config.schema import HTTPConfig, ProviderConfig
-from gomodel.core.chat import ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, StreamEvent
+from gomodel.core.chat import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingsRequest,
+    EmbeddingsResponse,
+    EventBatch,
+)
 from gomodel.dialects.gemini.embeddings import (
     Vector,
     decode_vertex_embed_content,
@@ -121,7 +127,7 @@ class VertexProvider:
     async def chat(self, request: ChatRequest) -> ChatResponse:
         return await self._native.generate(self._model_url(request.model, "generateContent"), request)
 
-    def chat_stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    def chat_stream(self, request: ChatRequest) -> AsyncIterator[EventBatch]:
         return self._native.stream(
             self._model_url(request.model, "streamGenerateContent") + "?alt=sse", request
         )

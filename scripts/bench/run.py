@@ -7,7 +7,7 @@ first straight at the upstream ("direct"), then through the gateway. Prints one 
 p50/p99, the gateway/direct ratio) and writes it with the machine description to
 ``scripts/bench/results/``. Every process it starts is stopped at the end, also on Ctrl-C.
 
-    python scripts/bench/run.py            # full run: per cell 3 s warm-up + 3 x 10 s, about 2.5 min
+    python scripts/bench/run.py            # full run: per cell 3 s warm-up + 3 x 10 s, about 5 min
     python scripts/bench/run.py --quick    # smoke run: per cell 1 s + 2 s, nothing saved
 """
 
@@ -30,11 +30,19 @@ from types import FrameType
 
 from harness.gateway import RunningGateway, start_gateway
 from harness.machine import describe
-from harness.measure import CpuGroup, Load, measure, parse_cpu_list
+from harness.measure import CpuGroup, Load, Measurement, measure, parse_cpu_list
 from harness.probe import ProbeError, probe
 from harness.procs import ProcessSet, StartupError
-from harness.report import Row, disturbance_lines, headroom_lines, markdown_table, steal_summary, text_table
-from harness.scenarios import SCENARIOS, Target
+from harness.report import (
+    Row,
+    disturbance_lines,
+    headroom_lines,
+    markdown_table,
+    relay_lines,
+    steal_summary,
+    text_table,
+)
+from harness.scenarios import RELAY, SCENARIOS, Scenario, Target
 from harness.source import GomodelSource, export_ref, working_tree
 from harness.upstreams import RunningUpstream, start_fake, start_nginx
 from harness.wrk import wrk_version
@@ -163,21 +171,41 @@ def start_upstream(
 def probe_all(targets: Sequence[Target]) -> None:
     for scenario in SCENARIOS:
         for target in targets:
-            probe(scenario, target.endpoint(scenario))
+            if target.serves(scenario):
+                probe(scenario, target.endpoint(scenario))
 
 
 def run_matrix(upstream: RunningUpstream, gateway: RunningGateway, settings: Settings) -> list[Row]:
+    """Every served (scenario, target) cell; a scenario with `direct_from` gets no direct cell of its
+    own and is compared with that scenario's, which is the request its gateway sends upstream."""
     load = settings.load()
-    rows: list[Row] = []
+    cells: list[tuple[Scenario, Target, list[Measurement]]] = []
     for scenario in SCENARIOS:
-        direct: Row | None = None
-        for target in (upstream.direct, gateway.target):
+        targets = [gateway.target] if scenario.direct_from else [upstream.direct, gateway.target]
+        for target in targets:
+            if not target.serves(scenario):
+                continue
             # The gateway is watched during direct runs too: it should sit idle then.
             watched = {"gomodel": gateway.process, "upstream": upstream.process}
             print(f"  {scenario.label} -> {target.label} ...", flush=True)
-            row = Row(scenario, target, measure(scenario, target.endpoint(scenario), load, watched), direct)
-            rows.append(row)
-            direct = direct or row
+            cells.append((scenario, target, measure(scenario, target.endpoint(scenario), load, watched)))
+    direct = {s.key: Row(s, t, runs, None) for s, t, runs in cells if t is upstream.direct}
+    relay = next(
+        (
+            Row(s, t, runs, direct.get(s.key))
+            for s, t, runs in cells
+            if s.key == RELAY and t is gateway.target
+        ),
+        None,
+    )
+    rows: list[Row] = []
+    for scenario, target, runs in cells:
+        if target is upstream.direct:
+            rows.append(direct[scenario.key])
+            continue
+        baseline = direct.get(scenario.direct_from or scenario.key)
+        compared = relay if scenario.relay_target is not None and relay and relay.target is target else None
+        rows.append(Row(scenario, target, runs, baseline, compared))
     return rows
 
 
@@ -207,7 +235,7 @@ def render(
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in machine.items()]
     lines += ["", "## Results", "", markdown_table(rows), ""]
-    lines += [f"- {line}" for line in headroom_lines(rows) + disturbance_lines(rows)]
+    lines += [f"- {line}" for line in relay_lines(rows) + headroom_lines(rows) + disturbance_lines(rows)]
     if complaints:
         lines += ["", "Gateway warnings/errors during the run (wrk drops its open connections mid-request"]
         lines += ["when each run ends, warm-ups included, so disconnect handling shows up here):", ""]
@@ -276,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(text_table(rows))
     print()
-    for line in headroom_lines(rows) + disturbance_lines(rows):
+    for line in relay_lines(rows) + headroom_lines(rows) + disturbance_lines(rows):
         print(line)
     print(f"hypervisor steal: {steal_summary(rows)}")
     for line in complaints:

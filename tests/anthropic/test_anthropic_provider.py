@@ -74,7 +74,7 @@ def chat(model: str = "claude-fake", **fields: Any) -> ChatRequest:
 
 
 async def collect(provider: AnthropicProvider, request: ChatRequest) -> list[StreamEvent]:
-    return [event async for event in provider.chat_stream(request)]
+    return [event async for batch in provider.chat_stream(request) for event in batch]
 
 
 # --- identity, relay, models --------------------------------------------------------------------------
@@ -266,7 +266,7 @@ async def test_closing_the_stream_early_disconnects_upstream(
     provider: AnthropicProvider, fake: FakeAnthropic
 ) -> None:
     stream = provider.chat_stream(chat("fault-stream-stall"))
-    first = await anext(stream)
+    first = (await anext(stream))[0]
     await stream.aclose()  # type: ignore[attr-defined]  # an async generator
 
     assert isinstance(first, StreamStart)

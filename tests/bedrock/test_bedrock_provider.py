@@ -72,7 +72,7 @@ async def make_provider() -> AsyncIterator[MakeProvider]:
 
 
 async def _collect(provider: BedrockProvider, request: ChatRequest) -> list[StreamEvent]:
-    return [event async for event in provider.chat_stream(request)]
+    return [event async for batch in provider.chat_stream(request) for event in batch]
 
 
 async def test_requests_are_sigv4_signed_for_the_region_and_the_fake_verifies_them(

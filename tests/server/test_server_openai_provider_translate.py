@@ -73,7 +73,7 @@ def chat_request(model: str = "gpt-fake", *, stream: bool = False, **fields: Any
 
 
 async def collect(provider: Provider, request: ChatRequest) -> list[StreamEvent]:
-    return [event async for event in provider.chat_stream(request)]
+    return [event async for batch in provider.chat_stream(request) for event in batch]
 
 
 def test_registry_builds_the_openai_compatible_provider(upstream: FakeUpstream) -> None:
@@ -254,8 +254,8 @@ async def test_abandoned_stream_closes_the_upstream_connection() -> None:
     provider = await open_provider(fake)
     try:
         stream = provider.chat_stream(chat_request(stream=True))
-        first = await anext(stream)
-        second = await anext(stream)
+        (first,) = await anext(stream)  # one upstream read: one batch
+        (second,) = await anext(stream)
         await stream.aclose()  # type: ignore[attr-defined]
         async with asyncio.timeout(5):
             await fake.wait_for_event_async("client_disconnected")

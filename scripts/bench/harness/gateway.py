@@ -10,7 +10,7 @@ from pathlib import Path
 from harness.procs import ManagedProcess, ProcessSet, free_port, pinned, wait_http
 from harness.scenarios import SCENARIOS, Endpoint, Target
 from harness.source import GomodelSource
-from harness.upstreams import CHAT_PATH, RunningUpstream
+from harness.upstreams import RunningUpstream
 
 __all__ = ["MASTER_KEY", "RunningGateway", "start_gateway"]
 
@@ -69,8 +69,9 @@ def start_gateway(
     base = f"http://127.0.0.1:{port}"
     wait_http(proc, f"{base}/health")
     endpoints = {
-        scenario.key: Endpoint(base + CHAT_PATH, upstream.gateway_models[scenario.key], MASTER_KEY)
+        scenario.key: Endpoint(base + scenario.path, upstream.gateway_models[scenario.key], MASTER_KEY)
         for scenario in SCENARIOS
+        if scenario.key in upstream.gateway_models
     }
     label = f"gomodel {workers} worker" + ("s" if workers > 1 else "")
     return RunningGateway(proc, Target(f"gomodel-{workers}w", label, endpoints), log_path)

@@ -7,14 +7,25 @@ from dataclasses import dataclass
 from harness.measure import Measurement, median
 from harness.scenarios import Scenario, Target
 
-__all__ = ["Row", "disturbance_lines", "headroom_lines", "markdown_table", "steal_summary", "text_table"]
+__all__ = [
+    "Row",
+    "disturbance_lines",
+    "headroom_lines",
+    "markdown_table",
+    "relay_lines",
+    "steal_summary",
+    "text_table",
+]
 
 #: "The upstream must not be the bottleneck": its direct rate should be at least this many times
 #: the gateway's, or the gateway figure is partly the upstream's.
 MIN_HEADROOM = 3.0
 
-_HEADERS = ("scenario", "target", "req/s", "req/s range", "p50 ms", "p99 ms", "vs direct", "errors", "CPU")
-_NUMERIC = {2, 3, 4, 5, 6, 7}
+_HEADERS = (
+    "scenario", "target", "req/s", "req/s range", "p50 ms", "p99 ms",
+    "vs direct", "vs relay", "errors", "CPU",
+)  # fmt: skip
+_NUMERIC = {2, 3, 4, 5, 6, 7, 8}
 
 
 @dataclass(frozen=True)
@@ -22,8 +33,11 @@ class Row:
     scenario: Scenario
     target: Target
     runs: list[Measurement]
-    #: The direct row of the same scenario; None for the direct row itself.
+    #: The direct row of the same scenario (or of the scenario named by `direct_from`, when that
+    #: row is the request this one's gateway sends upstream); None for the direct row itself.
     direct: Row | None
+    #: gomodel's OpenAI -> OpenAI stream relay row of the same run, for scenarios with a relay target.
+    relay: Row | None = None
 
     @property
     def chosen(self) -> Measurement:
@@ -40,6 +54,12 @@ class Row:
         return self.rps / self.direct.rps
 
     @property
+    def relay_ratio(self) -> float | None:
+        if self.relay is None or not self.relay.rps:
+            return None
+        return self.rps / self.relay.rps
+
+    @property
     def errors(self) -> int:
         return sum(run.result.errors for run in self.runs)
 
@@ -48,6 +68,7 @@ class Row:
         rates = [run.result.requests_per_s for run in self.runs]
         spread = f"{min(rates):,.0f}-{max(rates):,.0f}" if len(rates) > 1 else "-"
         ratio = "1" if self.direct is None else f"{self.ratio:.3f}" if self.ratio is not None else "-"
+        relay = f"{self.relay_ratio:.2f}" if self.relay_ratio is not None else "-"
         cpu = ", ".join(f"{name} {share:.0%}" for name, share in chosen.cpu.items())
         cpu += "; other: " + ", ".join(f"{label} {share:.0%}" for label, share in chosen.other.items())
         return (
@@ -58,6 +79,7 @@ class Row:
             f"{chosen.result.p50:.2f}",
             f"{chosen.result.p99:.2f}",
             ratio,
+            relay,
             str(self.errors),
             cpu,
         )
@@ -96,6 +118,21 @@ def headroom_lines(rows: list[Row]) -> list[str]:
         lines.append(
             f"{row.scenario.label}: direct is {headroom:.1f}x {row.target.label}'s rate "
             f"(want >= {MIN_HEADROOM:g}x): {verdict}"
+        )
+    return lines
+
+
+def relay_lines(rows: list[Row]) -> list[str]:
+    """Per translated/native scenario: its gateway rate against gomodel's own stream relay, and the target."""
+    lines = []
+    for row in rows:
+        target = row.scenario.relay_target
+        if row.relay_ratio is None or target is None:
+            continue
+        verdict = "met" if row.relay_ratio >= target else "NOT met"
+        lines.append(
+            f"{row.scenario.label}: {row.relay_ratio:.2f}x the {row.relay.scenario.label} relay "
+            f"({row.rps:,.0f} vs {row.relay.rps:,.0f} req/s; target >= {target:g}): {verdict}"
         )
     return lines
 

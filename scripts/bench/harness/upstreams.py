@@ -4,8 +4,9 @@ The upstream must be far cheaper than the gateway, or the run measures the upstr
 is an aiohttp server like the gateway, and for streams (one write per event) it only manages a few
 times the gateway's rate on one core; nginx sending a canned file costs next to nothing. nginx cannot
 branch on a JSON body, so it listens twice: one port answers chat JSON, the other the SSE transcript,
-and the gateway sees them as two providers (``openai`` and ``openai-sse``). Both upstreams send the
-same bytes, since the canned replies come from the fake's own wire module.
+and the gateway sees them as two providers (``openai`` and ``openai-sse``). The SSE port also serves
+an Anthropic Messages stream at ``/v1/messages`` (the ``anthropic`` provider). Both upstreams send the
+same OpenAI bytes, since the canned replies come from the fakes' own wire modules.
 """
 
 from __future__ import annotations
@@ -18,12 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.procs import ManagedProcess, ProcessSet, free_port, pinned, wait_http
-from harness.scenarios import CHUNKS, MODEL, UPSTREAM_KEY, Endpoint, Target
+from harness.scenarios import (
+    CHAT_PATH,
+    CHUNKS,
+    CLAUDE_MODEL,
+    MESSAGES_PATH,
+    MODEL,
+    UPSTREAM_KEY,
+    Endpoint,
+    Target,
+)
 from harness.source import GomodelSource
 
 __all__ = ["RunningUpstream", "nginx_version", "start_fake", "start_nginx"]
 
-CHAT_PATH = "/v1/chat/completions"
 # Matches the words in wrk/*.lua; only decorative, nothing checks it.
 _PROMPT_TOKENS = 12
 
@@ -36,7 +45,7 @@ class RunningUpstream:
     direct: Target
     #: Provider variables that point the gateway at this upstream.
     gateway_env: dict[str, str]
-    #: Scenario key -> the model a gateway client asks for.
+    #: Scenario key -> the model a gateway client asks for; scenarios missing here are skipped.
     gateway_models: dict[str, str]
 
 
@@ -112,22 +121,51 @@ def canned_replies() -> tuple[bytes, bytes]:
     return completion, b"".join(events)
 
 
+def anthropic_transcript() -> bytes:
+    """The fake Anthropic's stream for the benchmark request: message_start, ping, content_block_start,
+    50 text_delta events, content_block_stop, message_delta (with usage), message_stop."""
+    from gomodel.testing import fake_anthropic_wire as wire  # noqa: PLC0415
+
+    call = wire.validate(
+        {
+            "model": CLAUDE_MODEL,
+            "max_tokens": 256,
+            "stream": True,
+            "system": "You are a helpful assistant.",
+            "messages": [{"role": "user", "content": "Write fifty short words about load testing."}],
+        },
+        frozenset({CLAUDE_MODEL}),
+    )
+    style = wire.AnswerStyle(
+        pieces=tuple(f"tok{i} " for i in range(CHUNKS)),
+        json_pieces=4,
+        cache_read_tokens=0,
+        cache_creation_tokens=0,
+    )
+    return b"".join(wire.build_answer(call, "msg_bench", style).events())
+
+
 def write_canned_files(www: Path) -> tuple[Path, Path]:
-    """The replies as files nginx serves; one document root per port, both at the chat path."""
+    """The replies as files nginx serves; one document root per port (the SSE root has two files)."""
     completion, transcript = canned_replies()
     roots = (www / "json", www / "sse")
-    for root, body in zip(roots, (completion, transcript), strict=True):
-        target = root / CHAT_PATH.lstrip("/")
+    files = (
+        (roots[0], CHAT_PATH, completion),
+        (roots[1], CHAT_PATH, transcript),
+        (roots[1], MESSAGES_PATH, anthropic_transcript()),
+    )
+    for root, path, body in files:
+        target = root / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
     return roots
 
 
-def _chat_location(root: Path, content_type: str) -> str:
+def _chat_location(root: Path, content_type: str, path: str = CHAT_PATH) -> str:
     # The static module refuses POST with 405; error_page turns that into an internal GET of the
     # same file, answered 200. (`return 200 '<body>'` would be simpler but nginx caps a config
     # token at 4 KiB, and the SSE transcript is about 13 KiB.)
-    return f"""location = {CHAT_PATH} {{
+    return f"""location = {path} {{
             root {root};
             default_type {content_type};
             error_page 405 =200 $uri;
@@ -171,6 +209,7 @@ http {{
         location = /health {{ return 200 'ok'; }}
         add_header Cache-Control no-cache;
         {_chat_location(sse_root, "text/event-stream")}
+        {_chat_location(sse_root, "text/event-stream", MESSAGES_PATH)}
     }}
 }}
 """
@@ -188,13 +227,19 @@ def start_nginx(procs: ProcessSet, workdir: Path, cpus: str | None, *, install: 
     for port in (json_port, sse_port):
         wait_http(proc, f"http://127.0.0.1:{port}/health")
     json_base, sse_base = f"http://127.0.0.1:{json_port}", f"http://127.0.0.1:{sse_port}"
-    providers = _provider_env("OPENAI", f"{json_base}/v1") | _provider_env("OPENAI_SSE", f"{sse_base}/v1")
+    providers = (
+        _provider_env("OPENAI", f"{json_base}/v1")
+        | _provider_env("OPENAI_SSE", f"{sse_base}/v1")
+        | _provider_env("ANTHROPIC", f"{sse_base}/v1", CLAUDE_MODEL)
+    )
     direct = Target(
         "direct",
         "direct",
         {
             "chat": Endpoint(json_base + CHAT_PATH, MODEL, UPSTREAM_KEY),
             "chat_stream": Endpoint(sse_base + CHAT_PATH, MODEL, UPSTREAM_KEY, include_usage=True),
+            # What the gateway sends to its anthropic provider in scenarios (1) and (3).
+            "messages_native": Endpoint(sse_base + MESSAGES_PATH, CLAUDE_MODEL, UPSTREAM_KEY),
         },
     )
     return RunningUpstream(
@@ -203,14 +248,20 @@ def start_nginx(procs: ProcessSet, workdir: Path, cpus: str | None, *, install: 
         process=proc,
         direct=direct,
         gateway_env=providers,
-        gateway_models={"chat": MODEL, "chat_stream": f"openai-sse/{MODEL}"},
+        gateway_models={
+            "chat": MODEL,
+            "chat_stream": f"openai-sse/{MODEL}",
+            "openai_to_anthropic": CLAUDE_MODEL,
+            "messages_to_openai": f"openai-sse/{MODEL}",
+            "messages_native": CLAUDE_MODEL,
+        },
     )
 
 
-def _provider_env(prefix: str, base_url: str) -> dict[str, str]:
+def _provider_env(prefix: str, base_url: str, model: str = MODEL) -> dict[str, str]:
     # Configured models (allowlist mode, set by the gateway launcher) mean no /models endpoint is needed.
     return {
         f"{prefix}_API_KEY": UPSTREAM_KEY,
         f"{prefix}_BASE_URL": base_url,
-        f"{prefix}_MODELS": MODEL,
+        f"{prefix}_MODELS": model,
     }
