@@ -32,6 +32,8 @@ from gomodel.dialects.sse import SSEFramer, event_data
 __all__ = ["ChunkDecoder", "ChunkEncoder"]
 
 DONE_EVENT = b"data: [DONE]\n\n"
+_TEXT_OPEN = b'{"index":0,"delta":{"content":'
+_TEXT_CLOSE = b'},"logprobs":null,"finish_reason":null}'
 
 
 class ChunkEncoder:
@@ -61,7 +63,11 @@ class ChunkEncoder:
 
     def encode(self, event: StreamEvent) -> bytes:
         if isinstance(event, TextDelta):
-            return self._chunk({"content": event.text}) if event.text else b""
+            if not event.text:
+                return b""
+            # The most frequent event: splice the text into fixed bytes instead of dumping a dict tree
+            # (about a third of the encoder's time per chunk).
+            return self._head + _TEXT_OPEN + orjson.dumps(event.text) + _TEXT_CLOSE + self._tail
         if isinstance(event, ToolCallDelta):
             return self._chunk(
                 {"tool_calls": [{"index": event.index, "function": {"arguments": event.arguments}}]}

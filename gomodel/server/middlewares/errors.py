@@ -30,6 +30,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return error_response(from_http_exception(exc, request), redact, anthropic=anthropic)
+    except ConnectionResetError:
+        # The client left mid-answer: nothing can reach it any more and its record already says 499.
+        # aiohttp drops this response quietly on the closed transport.
+        return web.Response(status=499)
     except Exception:
         log.exception("unhandled error serving %s %s", request.method, request.path)
         return error_response(
