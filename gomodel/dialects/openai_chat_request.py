@@ -19,10 +19,10 @@ from gomodel.core.chat import (
     TextPart,
     Tool,
     ToolCall,
-    ToolChoice,
     parse_data_url,
 )
 from gomodel.core.errors import InvalidRequestError
+from gomodel.dialects.openai_tools import function_tool, tool_choice
 
 __all__ = ["decode_chat_request", "encode_chat_request"]
 
@@ -51,7 +51,7 @@ def decode_chat_request(payload: dict[str, Any]) -> ChatRequest:
         top_p=_number(payload.get("top_p"), "top_p"),
         stop=_stop(payload.get("stop")),
         tools=_tools(payload.get("tools"), payload.get("functions")),
-        tool_choice=_tool_choice(payload.get("tool_choice", payload.get("function_call"))),
+        tool_choice=tool_choice(payload.get("tool_choice", payload.get("function_call"))),
         parallel_tool_calls=_bool(payload.get("parallel_tool_calls"), "parallel_tool_calls"),
         response_format=_response_format(payload.get("response_format")),
         reasoning_effort=_str(payload.get("reasoning_effort"), "reasoning_effort"),
@@ -211,34 +211,10 @@ def _tools(value: Any, legacy_functions: Any) -> tuple[Tool, ...]:
             kind = tool.get("type") if isinstance(tool, dict) else None
             raise _fail(f"tool type {kind!r} is not supported by this provider", f"tools[{i}]")
         function = tool.get("function")
-        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+        if not isinstance(function, dict):
             raise _fail("a function tool needs function.name", f"tools[{i}].function.name")
-        parameters = function.get("parameters")
-        if parameters is not None and not isinstance(parameters, dict):
-            raise _fail("function.parameters must be an object", f"tools[{i}].function.parameters")
-        tools.append(
-            Tool(
-                name=function["name"],
-                description=function.get("description"),
-                parameters=parameters
-                if isinstance(parameters, dict)
-                else {"type": "object", "properties": {}},
-                strict=function.get("strict") if isinstance(function.get("strict"), bool) else None,
-            )
-        )
+        tools.append(function_tool(function, f"tools[{i}].function"))
     return tuple(tools)
-
-
-def _tool_choice(value: Any) -> ToolChoice | None:
-    if value is None:
-        return None
-    if value in ("auto", "none", "required"):
-        return ToolChoice(mode=value)
-    if isinstance(value, dict):
-        function = value.get("function") if value.get("type") == "function" else value
-        if isinstance(function, dict) and isinstance(function.get("name"), str):
-            return ToolChoice(mode="tool", name=function["name"])
-    raise _fail("'tool_choice' must be auto, none, required or a named function", "tool_choice")
 
 
 def _response_format(value: Any) -> ResponseFormat | None:

@@ -21,11 +21,11 @@ from gomodel.core.chat import (
     TextPart,
     Tool,
     ToolCall,
-    ToolChoice,
     parse_data_url,
 )
 from gomodel.core.errors import InvalidRequestError
 from gomodel.dialects.json_body import as_dict
+from gomodel.dialects.openai_tools import function_tool, tool_choice
 
 __all__ = ["decode_responses_request"]
 
@@ -66,7 +66,7 @@ def decode_responses_request(payload: dict[str, Any], model: str) -> ChatRequest
         temperature=_number(payload, "temperature"),
         top_p=_number(payload, "top_p"),
         tools=_tools(payload.get("tools")),
-        tool_choice=_tool_choice(payload.get("tool_choice")),
+        tool_choice=tool_choice(payload.get("tool_choice")),
         parallel_tool_calls=payload.get("parallel_tool_calls")
         if isinstance(payload.get("parallel_tool_calls"), bool)
         else None,
@@ -197,31 +197,8 @@ def _tools(value: Any) -> tuple[Tool, ...]:
                 "this provider takes function tools",
                 f"tools[{index}]",
             )
-        name = tool.get("name")
-        if not isinstance(name, str) or not name:
-            raise _fail("a function tool needs a name", f"tools[{index}].name")
-        parameters = tool.get("parameters")
-        tools.append(
-            Tool(
-                name=name,
-                description=tool.get("description") if isinstance(tool.get("description"), str) else None,
-                parameters=parameters
-                if isinstance(parameters, dict)
-                else {"type": "object", "properties": {}},
-                strict=tool.get("strict") if isinstance(tool.get("strict"), bool) else None,
-            )
-        )
+        tools.append(function_tool(tool, f"tools[{index}]"))
     return tuple(tools)
-
-
-def _tool_choice(value: Any) -> ToolChoice | None:
-    if value is None:
-        return None
-    if value in ("auto", "none", "required"):
-        return ToolChoice(mode=value)
-    if isinstance(value, dict) and value.get("type") == "function" and isinstance(value.get("name"), str):
-        return ToolChoice(mode="tool", name=value["name"])
-    raise _fail("'tool_choice' must be auto, none, required or a function", "tool_choice")
 
 
 def _format(value: Any) -> ResponseFormat | None:
