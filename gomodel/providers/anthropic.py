@@ -34,7 +34,7 @@ from gomodel.dialects.anthropic import (
     error_from_anthropic,
     models_query,
 )
-from gomodel.providers.base import RelayTarget
+from gomodel.providers.base import PooledProvider, RelayTarget
 from gomodel.providers.http import UpstreamClient
 from gomodel.providers.specs import ProviderSpec
 
@@ -67,7 +67,7 @@ def _default_max_tokens(config: ProviderConfig) -> int:
     return value
 
 
-class AnthropicProvider:
+class AnthropicProvider(PooledProvider):
     """One configured Anthropic-dialect upstream. `start()` before use, `aclose()` at shutdown."""
 
     dialect = "anthropic_messages"
@@ -89,15 +89,6 @@ class AnthropicProvider:
         self.default_max_tokens = _default_max_tokens(config)
         self.client = client if client is not None else UpstreamClient(config.name, http)
         self._messages_url = self.base_url + MESSAGES_PATH
-
-    async def start(self) -> None:
-        await self.client.start()
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    def dialect_for(self, model: str) -> str:
-        return self.dialect
 
     async def relay_target(self, path: str, model: str) -> RelayTarget:
         return self.base_url + path, dict(self.headers)

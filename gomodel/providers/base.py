@@ -30,7 +30,7 @@ from gomodel.core.chat import (
 )
 from gomodel.providers.http import UpstreamClient
 
-__all__ = ["Provider", "RelayTarget"]
+__all__ = ["PooledProvider", "Provider", "RelayTarget"]
 
 RelayTarget = tuple[str, dict[str, str]]
 
@@ -66,3 +66,20 @@ class Provider(Protocol):
     def chat_stream(self, request: ChatRequest) -> AsyncIterator[EventBatch]: ...
 
     async def embeddings(self, request: EmbeddingsRequest) -> EmbeddingsResponse: ...
+
+
+class PooledProvider:
+    """What most providers share: one connection pool opened and closed with the gateway, and one
+    dialect for every model. Subclasses set ``client`` and ``dialect``."""
+
+    client: UpstreamClient
+    dialect: str
+
+    async def start(self) -> None:
+        await self.client.start()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def dialect_for(self, model: str) -> str:
+        return self.dialect

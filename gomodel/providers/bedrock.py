@@ -49,6 +49,7 @@ from gomodel.dialects.bedrock.models import (
 from gomodel.dialects.bedrock.request_encode import encode_converse_body
 from gomodel.dialects.bedrock.response_decode import decode_converse
 from gomodel.dialects.bedrock.stream_decode import ConverseStreamDecoder
+from gomodel.providers.base import PooledProvider
 from gomodel.providers.http import UpstreamClient
 from gomodel.providers.specs import ProviderSpec
 
@@ -130,7 +131,7 @@ def _until_failure(events: EventBatch) -> tuple[EventBatch, StreamFailed | None]
     return events, None
 
 
-class BedrockProvider:
+class BedrockProvider(PooledProvider):
     """One configured Bedrock account and region. `start()` resolves credentials; `aclose()` the pool."""
 
     dialect = "bedrock_converse"
@@ -156,12 +157,6 @@ class BedrockProvider:
         except (LookupError, BotoCoreError) as exc:
             self._problem = str(exc)
             log.warning("provider %s cannot sign requests: %s", self.name, self._problem)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    def dialect_for(self, model: str) -> str:
-        return self.dialect
 
     async def relay_target(self, path: str, model: str) -> tuple[str, dict[str, str]]:
         raise InvalidRequestError(f"provider {self.name} speaks Bedrock Converse: requests are translated")

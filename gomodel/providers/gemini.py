@@ -37,7 +37,7 @@ from gomodel.dialects.gemini.models import ai_studio_page, ai_studio_resource
 from gomodel.dialects.gemini.request_encode import encode_generate_request
 from gomodel.dialects.gemini.response_decode import decode_generate_response
 from gomodel.dialects.gemini.stream_decode import GeminiStreamDecoder
-from gomodel.providers.base import RelayTarget
+from gomodel.providers.base import PooledProvider, RelayTarget
 from gomodel.providers.http import UpstreamClient
 from gomodel.providers.specs import ProviderSpec
 
@@ -145,7 +145,7 @@ class GeminiNative:
         return embeddings_response(request, vectors, tokens)
 
 
-class GeminiProvider:
+class GeminiProvider(PooledProvider):
     """AI Studio (``generativelanguage.googleapis.com``) with an API key."""
 
     dialect = "gemini"
@@ -171,15 +171,6 @@ class GeminiProvider:
 
     def _model_url(self, model: str, method: str) -> str:
         return f"{self.base_url}/{ai_studio_resource(model)}:{method}"
-
-    async def start(self) -> None:
-        await self.client.start()
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    def dialect_for(self, model: str) -> str:
-        return self.dialect
 
     async def relay_target(self, path: str, model: str) -> RelayTarget:
         return self.base_url + path, dict(self._headers)

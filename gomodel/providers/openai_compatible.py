@@ -23,14 +23,14 @@ from gomodel.dialects.openai_chat_response import decode_chat_response
 from gomodel.dialects.openai_chat_stream import ChunkDecoder
 from gomodel.dialects.openai_errors import error_from_upstream
 from gomodel.dialects.openai_usage import usage_from_mapping
-from gomodel.providers.base import RelayTarget
+from gomodel.providers.base import PooledProvider, RelayTarget
 from gomodel.providers.http import UpstreamClient
 from gomodel.providers.specs import ProviderSpec
 
 __all__ = ["OpenAICompatibleProvider"]
 
 
-class OpenAICompatibleProvider:
+class OpenAICompatibleProvider(PooledProvider):
     """URLs, credentials and headers of one configured provider instance; sends through its own pool."""
 
     dialect = "openai_chat"
@@ -81,9 +81,6 @@ class OpenAICompatibleProvider:
     def url(self, path: str) -> str:
         """Full upstream URL for an OpenAI path such as ``/chat/completions``."""
         return self.base_url + path + self._query
-
-    def dialect_for(self, model: str) -> str:
-        return self.dialect
 
     async def relay_target(self, path: str, model: str) -> RelayTarget:
         if path == "/responses":
@@ -136,12 +133,6 @@ class OpenAICompatibleProvider:
         return EmbeddingsResponse(
             model=request.model, vectors=vectors, usage=usage_from_mapping(answer.get("usage"))
         )
-
-    async def start(self) -> None:
-        await self.client.start()
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     async def list_models(self) -> list[str]:
         """Model ids the upstream serves; raises `UpstreamError` on failure. The caller bounds the time."""

@@ -20,7 +20,7 @@ from gomodel.core.chat import (
     EventBatch,
 )
 from gomodel.providers.anthropic import AnthropicProvider
-from gomodel.providers.base import RelayTarget
+from gomodel.providers.base import PooledProvider, RelayTarget
 from gomodel.providers.openai_compatible import OpenAICompatibleProvider
 from gomodel.providers.specs import ProviderSpec
 
@@ -37,7 +37,7 @@ def _messages_models(config: ProviderConfig) -> frozenset[str]:
     return frozenset(model.strip() for model in str(raw).split(",") if model.strip())
 
 
-class OpenCodeGoProvider:
+class OpenCodeGoProvider(PooledProvider):
     """Routes each model to the dialect OpenCode Go serves it in. `start()` before use."""
 
     dialect = "openai_chat"
@@ -55,12 +55,6 @@ class OpenCodeGoProvider:
     def _uses_messages(self, model: str) -> bool:
         # Tolerate a provider prefix ("opencode_go/qwen3.7-max") as GoModel does.
         return model.rpartition("/")[2] in self.messages_models
-
-    async def start(self) -> None:
-        await self.client.start()
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
     async def list_models(self) -> list[str]:
         """OpenCode Go lists every model, whichever dialect serves it, on its OpenAI-style /models."""

@@ -39,7 +39,7 @@ from gomodel.dialects.gemini.embeddings import (
     vertex_embedding_method,
 )
 from gomodel.dialects.gemini.models import vertex_model_id, vertex_page
-from gomodel.providers.base import RelayTarget
+from gomodel.providers.base import PooledProvider, RelayTarget
 from gomodel.providers.gemini import GeminiNative
 from gomodel.providers.google_auth import GoogleTokenSource
 from gomodel.providers.http import UpstreamClient
@@ -58,7 +58,7 @@ def vertex_root(location: str) -> str:
     return f"https://{location}-aiplatform.googleapis.com/v1"
 
 
-class VertexProvider:
+class VertexProvider(PooledProvider):
     """One Vertex project and location, authenticated as the ADC chain decides."""
 
     def __init__(self, config: ProviderConfig, spec: ProviderSpec, http: HTTPConfig) -> None:
@@ -106,15 +106,6 @@ class VertexProvider:
 
     def _model_url(self, model: str, method: str) -> str:
         return f"{self._resource}/publishers/google/models/{vertex_model_id(model)}:{method}"
-
-    async def start(self) -> None:
-        await self.client.start()
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    def dialect_for(self, model: str) -> str:
-        return self.dialect
 
     async def relay_target(self, path: str, model: str) -> RelayTarget:
         """Vertex's OpenAI-compatible endpoint in ``openai_compatible`` mode, else the location root."""
