@@ -8,7 +8,7 @@ import orjson
 
 from gomodel.core.errors import InvalidRequestError
 
-__all__ = ["as_dict", "decode_object", "require_model"]
+__all__ = ["as_dict", "as_int", "decode_object", "require_model"]
 
 
 def decode_object(body: bytes) -> dict[str, Any]:
@@ -35,3 +35,8 @@ def require_model(payload: dict[str, Any]) -> str:
 def as_dict(value: Any) -> dict[str, Any]:
     """``value`` when it is a JSON object, else an empty one (for tolerant reading of provider replies)."""
     return value if isinstance(value, dict) else {}
+
+
+def as_int(value: Any) -> int:
+    """``value`` when it is a JSON integer (not a boolean), else 0: token counts read tolerantly."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

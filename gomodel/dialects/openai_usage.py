@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from gomodel.core.records import Usage
+from gomodel.dialects.json_body import as_int
 
 __all__ = ["usage_from_mapping", "usage_to_openai"]
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _detail(usage: dict[str, Any], group: str, key: str) -> int | None:
@@ -23,9 +20,9 @@ def _detail(usage: dict[str, Any], group: str, key: str) -> int | None:
 def usage_from_mapping(usage: Any) -> Usage | None:
     if not isinstance(usage, dict):
         return None
-    prompt = _int(usage.get("prompt_tokens"))
-    completion = _int(usage.get("completion_tokens"))
-    total = _int(usage.get("total_tokens")) or prompt + completion
+    prompt = as_int(usage.get("prompt_tokens"))
+    completion = as_int(usage.get("completion_tokens"))
+    total = as_int(usage.get("total_tokens")) or prompt + completion
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from gomodel.core.chat import EmbeddingsRequest, EmbeddingsResponse
 from gomodel.core.errors import UpstreamError
 from gomodel.core.records import Usage
-from gomodel.dialects.json_body import as_dict
+from gomodel.dialects.json_body import as_dict, as_int
 
 __all__ = [
     "BATCH_EMBED_LIMIT",
@@ -67,7 +67,7 @@ def decode_vertex_predict(payload: Any, provider: str, expected: int) -> tuple[l
     """The vectors and the number of input tokens they took."""
     predictions = as_dict(payload).get("predictions")
     embeddings = [as_dict(as_dict(row).get("embeddings")) for row in predictions or ()]
-    tokens = sum(_int(as_dict(e.get("statistics")).get("token_count")) for e in embeddings)
+    tokens = sum(as_int(as_dict(e.get("statistics")).get("token_count")) for e in embeddings)
     return _checked(provider, [_values(e) for e in embeddings], expected), tokens
 
 
@@ -81,7 +81,7 @@ def encode_vertex_embed_content(text: str, dimensions: int | None) -> dict[str, 
 def decode_vertex_embed_content(payload: Any, provider: str) -> tuple[list[Vector], int]:
     payload = as_dict(payload)
     vectors = _checked(provider, [_values(as_dict(payload.get("embedding")))], 1)
-    return vectors, _int(as_dict(payload.get("usageMetadata")).get("promptTokenCount"))
+    return vectors, as_int(as_dict(payload.get("usageMetadata")).get("promptTokenCount"))
 
 
 def embeddings_response(
@@ -105,7 +105,3 @@ def _checked(provider: str, vectors: list[Vector | None], expected: int) -> list
     if len(vectors) != expected or any(v is None for v in vectors):
         raise UpstreamError(f"provider {provider} returned an unreadable embeddings response")
     return [v for v in vectors if v is not None]
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

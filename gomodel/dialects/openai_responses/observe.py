@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from gomodel.core.records import Usage
-from gomodel.dialects.json_body import as_dict
+from gomodel.dialects.json_body import as_dict, as_int
 from gomodel.dialects.sse import event_data
 
 __all__ = ["ResponsesStreamObserver", "usage_from_responses", "usage_from_responses_body"]
@@ -15,15 +15,11 @@ __all__ = ["ResponsesStreamObserver", "usage_from_responses", "usage_from_respon
 _FINAL = (b'"response.completed"', b'"response.incomplete"', b'"response.failed"')
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def usage_from_responses(usage: Any) -> Usage | None:
     if not isinstance(usage, dict):
         return None
-    prompt = _int(usage.get("input_tokens"))
-    completion = _int(usage.get("output_tokens"))
+    prompt = as_int(usage.get("input_tokens"))
+    completion = as_int(usage.get("output_tokens"))
     cached = as_dict(usage.get("input_tokens_details")).get("cached_tokens")
     reasoning = as_dict(usage.get("output_tokens_details")).get("reasoning_tokens")
     total = usage.get("total_tokens")
