@@ -95,6 +95,8 @@ class Endpoint:
     api_key: str
     #: Ask for the stream usage chunk; set for direct targets so the upstream's work matches.
     include_usage: bool = False
+    #: Extra request headers this target needs (a peer gateway's routing headers, say).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
