@@ -12,11 +12,12 @@ import sys
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
-from typing import Literal
+from typing import Literal, TextIO
 
+import attrs
 import orjson
 
-__all__ = ["Redactor", "configure_logging", "request_id_var"]
+__all__ = ["LineOutput", "Redactor", "configure_logging", "line_output", "request_id_var"]
 
 request_id_var: ContextVar[str] = ContextVar("gomodel_request_id", default="-")
 
@@ -58,34 +59,90 @@ class _ContextFilter(logging.Filter):
         return True
 
 
-class _JSONFormatter(logging.Formatter):
+def _json_line(
+    created: float,
+    level: str,
+    logger: str,
+    *,
+    request_id: str,
+    message: str,
+    fields: dict[str, object] | None,
+) -> str:
+    millis = int(created * 1000) % 1000
+    entry: dict[str, object] = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{millis:03d}Z",
+        "level": level,
+        "logger": logger,
+        "request_id": request_id,
+        "message": message,
+    }
+    if fields:
+        entry.update(fields)
+    return orjson.dumps(entry, default=str).decode()
+
+
+def _text_line(
+    created: float,
+    level: str,
+    logger: str,
+    *,
+    request_id: str,
+    message: str,
+    fields: dict[str, object] | None,
+) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)) + f",{int(created * 1000) % 1000:03d}"
+    line = f"{stamp} {level.upper():<5} [{request_id}] {logger}: {message}"
+    if fields:
+        line += " " + " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+    return line
+
+
+class _LineFormatter(logging.Formatter):
+    def __init__(self, json: bool) -> None:
+        super().__init__()
+        self._line = _json_line if json else _text_line
+
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "request_id": getattr(record, "request_id", "-"),
-            "message": record.getMessage(),
-        }
         fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            entry.update(fields)
+        line = self._line(
+            record.created,
+            record.levelname.lower(),
+            record.name,
+            request_id=getattr(record, "request_id", "-"),
+            message=record.getMessage(),
+            fields=fields if isinstance(fields, dict) else None,
+        )
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
-
-
-class _TextFormatter(logging.Formatter):
-    def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)-5s [%(request_id)s] %(name)s: %(message)s")
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict) and fields:
-            line += " " + " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+            exception = self.formatException(record.exc_info)
+            if self._line is _json_line:
+                return line[:-1] + "," + orjson.dumps({"exception": exception}).decode()[1:]
+            return line + "\n" + exception
         return line
+
+
+@attrs.frozen
+class LineOutput:
+    """Where log lines go and how they look, for writers that batch their own lines (request records):
+    the same stream and format as the logging handler, without a `LogRecord` and a flush per line."""
+
+    stream: TextIO
+    json: bool
+    redact: Redactor
+
+    def line(
+        self, created: float, logger: str, *, request_id: str, message: str, fields: dict[str, object]
+    ) -> str:
+        """An info line, as the handler would print it."""
+        render = _json_line if self.json else _text_line
+        return render(created, "info", logger, request_id=request_id, message=message, fields=fields)
+
+
+_output = LineOutput(sys.stderr, json=False, redact=Redactor())
+
+
+def line_output() -> LineOutput:
+    """The output `configure_logging` installed (text on stderr before it runs)."""
+    return _output
 
 
 def configure_logging(
@@ -94,9 +151,11 @@ def configure_logging(
     """Install the root handler; returns the redactor so other components can scrub text too."""
     if fmt == "auto":
         fmt = "text" if sys.stderr.isatty() else "json"
+    global _output  # noqa: PLW0603 - logging itself is process-wide state; this mirrors its handler
     redactor = Redactor(secrets)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JSONFormatter() if fmt == "json" else _TextFormatter())
+    handler.setFormatter(_LineFormatter(json=fmt == "json"))
+    _output = LineOutput(sys.stderr, json=fmt == "json", redact=redactor)
     handler.addFilter(_ContextFilter(redactor))
     root = logging.getLogger()
     for old in list(root.handlers):

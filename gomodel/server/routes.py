@@ -7,9 +7,8 @@ from aiohttp.typedefs import Middleware
 
 from gomodel.config.schema import ServerConfig
 from gomodel.server import handlers
-from gomodel.server.middlewares.auth import master_key_middleware
-from gomodel.server.middlewares.errors import error_middleware
-from gomodel.server.middlewares.request_id import request_id_middleware
+from gomodel.server.middlewares.auth import master_key_check
+from gomodel.server.middlewares.front import front_middleware
 
 __all__ = ["add_routes", "middlewares"]
 
@@ -21,11 +20,8 @@ def prefix(server: ServerConfig) -> str:
 
 
 def middlewares(server: ServerConfig) -> list[Middleware]:
-    """Outermost first: the request id exists before anything logs, errors are rendered before auth runs."""
-    chain: list[Middleware] = [request_id_middleware, error_middleware]
-    if server.master_key:
-        chain.append(master_key_middleware(server.master_key, prefix(server) + "/v1/"))
-    return chain
+    authenticate = master_key_check(server.master_key, prefix(server) + "/v1/") if server.master_key else None
+    return [front_middleware(authenticate)]
 
 
 def add_routes(app: web.Application, server: ServerConfig) -> None:

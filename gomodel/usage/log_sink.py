@@ -1,8 +1,11 @@
 """A record sink that writes each finished request as one structured log line, off the request path.
 
-`submit` only enqueues (the request never waits on logging I/O); a background task drains the queue in
-batches. A full queue drops the record and counts it, rather than slowing traffic down. `aclose`
-drains what is queued, so records survive a normal shutdown.
+`submit` only appends to a bounded buffer (the request never waits on logging I/O); a timer writes
+what gathered in one go, a batch per write. Going through `logging` cost a `LogRecord`, a formatter
+pass and a flushed write per request: 8% of the gateway's CPU on a non-streaming request in the
+benchmark profile. The lines look exactly like the log handler's (`line_output`). A full buffer drops
+the record and counts it, rather than slowing traffic down; `aclose` writes what is buffered, so
+records survive a normal shutdown.
 """
 
 from __future__ import annotations
@@ -10,66 +13,101 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import attrs
-
-from gomodel.core.records import RequestRecord
+from gomodel.core.records import RequestRecord, Usage
+from gomodel.observability.logging import LineOutput, line_output
 
 __all__ = ["LogRecordSink"]
 
-log = logging.getLogger("gomodel.requests")
+LOGGER = "gomodel.requests"
+log = logging.getLogger(LOGGER)
 
-_BATCH = 256
+#: How long records gather before they are written: short enough for `tail -f`, long enough that a
+#: busy gateway writes hundreds of lines per system call.
+FLUSH_INTERVAL = 0.05
 
 
 class LogRecordSink:
-    def __init__(self, capacity: int) -> None:
-        self._queue: asyncio.Queue[RequestRecord] = asyncio.Queue(maxsize=capacity)
-        self._task: asyncio.Task[None] | None = None
+    def __init__(self, capacity: int, output: LineOutput | None = None) -> None:
+        self._capacity = capacity
+        self._output = output
+        self._buffer: list[RequestRecord] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flush: asyncio.TimerHandle | None = None
         self.dropped = 0
         self.written = 0
 
     def submit(self, record: RequestRecord) -> None:
-        try:
-            self._queue.put_nowait(record)
-        except asyncio.QueueFull:
+        if len(self._buffer) >= self._capacity:
             self.dropped += 1
+            return
+        self._buffer.append(record)
+        if self._flush is None and self._loop is not None:
+            self._flush = self._loop.call_later(FLUSH_INTERVAL, self._write_buffered)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="record-log-writer")
+        self._loop = asyncio.get_running_loop()
+        if self._buffer:
+            self._flush = self._loop.call_later(FLUSH_INTERVAL, self._write_buffered)
 
-    async def _run(self) -> None:
-        while True:
-            first = await self._queue.get()
-            self._write(first)
-            for _ in range(_BATCH):
-                try:
-                    self._write(self._queue.get_nowait())
-                except asyncio.QueueEmpty:
-                    break
-
-    def _write(self, record: RequestRecord) -> None:
-        fields = attrs.asdict(record, recurse=True)
-        fields["latency_ms"] = round(record.latency_ms, 3)
-        if record.ttft_ms is not None:
-            fields["ttft_ms"] = round(record.ttft_ms, 3)
-        log.info(
-            "%s %s model=%s provider=%s status=%d",
-            record.method,
-            record.endpoint,
-            record.model or record.requested_model,
-            record.provider,
-            record.status,
-            extra={"fields": fields, "record_request_id": record.request_id},
-        )
-        self.written += 1
+    def _write_buffered(self) -> None:
+        self._flush = None
+        batch, self._buffer = self._buffer, []
+        if not batch:
+            return
+        self.written += len(batch)
+        if not log.isEnabledFor(logging.INFO):
+            return
+        output = self._output or line_output()
+        output.stream.write("".join(_line(output, record) for record in batch))
+        output.stream.flush()
 
     async def aclose(self) -> None:
-        """Stop the writer after flushing everything already submitted."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        while not self._queue.empty():
-            self._write(self._queue.get_nowait())
+        """Write everything already submitted; later submissions wait for the next flush."""
+        if self._flush is not None:
+            self._flush.cancel()
+        self._write_buffered()
+        self._loop = None
         if self.dropped:
-            log.warning("%d request record(s) were dropped because the queue was full", self.dropped)
+            log.warning("%d request record(s) were dropped because the buffer was full", self.dropped)
+
+
+def _line(output: LineOutput, record: RequestRecord) -> str:
+    fields: dict[str, object] = {
+        "timestamp": record.timestamp,
+        "endpoint": record.endpoint,
+        "method": record.method,
+        "requested_model": record.requested_model,
+        "model": record.model,
+        "provider": record.provider,
+        "provider_type": record.provider_type,
+        "user_path": record.user_path,
+        "stream": record.stream,
+        "status": record.status,
+        "latency_ms": round(record.latency_ms, 3),
+        "ttft_ms": None if record.ttft_ms is None else round(record.ttft_ms, 3),
+        "usage": _usage(record.usage),
+        "error_type": record.error_type,
+        # Upstream error text can quote a credential back (a rejected key, say).
+        "error_message": None if record.error_message is None else output.redact(record.error_message),
+    }
+    message = (
+        f"{record.method} {record.endpoint} model={record.model or record.requested_model} "
+        f"provider={record.provider} status={record.status}"
+    )
+    return (
+        output.line(record.timestamp, LOGGER, request_id=record.request_id, message=message, fields=fields)
+        + "\n"
+    )
+
+
+def _usage(usage: Usage | None) -> dict[str, int | None] | None:
+    if usage is None:
+        return None
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "cache_creation_tokens": usage.cache_creation_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+    }

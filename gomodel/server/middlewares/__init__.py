@@ -1,1 +1,1 @@
-"""One middleware per module; their order is set in `gomodel.server.routes`."""
+"""The request middleware (`front`) and the steps it runs, one module each."""
