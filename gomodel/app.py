@@ -24,7 +24,6 @@ from gomodel.providers.registry import Provider, build_providers
 from gomodel.routing.catalog import ModelCatalog
 from gomodel.routing.refresher import ModelRefresher
 from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, MESSAGES, REDACTOR, REFRESHER, RESPONSES
-from gomodel.server.middlewares.request_id import add_request_id_header
 from gomodel.server.routes import add_routes, middlewares
 from gomodel.usage.log_sink import LogRecordSink
 
@@ -69,7 +68,6 @@ def build_app(
     app[RESPONSES] = ResponsesService(inference, sink, redactor)
     app[MESSAGES] = MessagesService(inference, sink, redactor)
     add_routes(app, config.server)
-    app.on_response_prepare.append(add_request_id_header)
 
     async def record_sink_ctx(_: web.Application) -> AsyncIterator[None]:
         if isinstance(sink, LogRecordSink):

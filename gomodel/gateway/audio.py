@@ -15,7 +15,7 @@ from gomodel.dialects import mimo_audio
 from gomodel.dialects.json_body import decode_object, require_model
 from gomodel.dialects.multipart import FormField, encode_form, fields_by_name, parse_form
 from gomodel.dialects.openai_chat import usage_from_response
-from gomodel.gateway.context import CallContext, RecordBuilder, recording
+from gomodel.gateway.context import CallContext, RecordBuilder
 from gomodel.gateway.inference import InferenceService, Reply
 from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import Route
@@ -47,7 +47,7 @@ class AudioService:
         self._records = records
 
     async def speech(self, ctx: CallContext, raw: bytes) -> Reply:
-        with recording(ctx, self._records) as record:
+        with RecordBuilder(ctx, self._records) as record:
             payload = decode_object(raw)
             record.requested_model = require_model(payload)
             route = await self._inference.route(record.requested_model, record)
@@ -70,7 +70,7 @@ class AudioService:
             return Reply(status=answer.status, body=answer.body, content_type=answer.content_type)
 
     async def transcription(self, ctx: CallContext, raw: bytes, content_type: str) -> Reply:
-        with recording(ctx, self._records) as record:
+        with RecordBuilder(ctx, self._records) as record:
             parts = parse_form(raw, content_type)
             fields = fields_by_name(parts, single=("model", "file"))
             model = fields.get("model")

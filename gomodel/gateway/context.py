@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Iterator
 from typing import Protocol
-
-import attrs
 
 from gomodel.core.errors import GatewayError
 from gomodel.core.records import RecordSink, RequestRecord, Usage
 
-__all__ = ["CallContext", "RecordBuilder", "StreamSink", "recording"]
+__all__ = ["CallContext", "RecordBuilder", "StreamSink"]
 
 #: Status recorded when the client went away before the response was complete (nginx's convention).
 CLIENT_CLOSED = 499
 
 
-@attrs.frozen(slots=True, kw_only=True)
 class CallContext:
-    request_id: str
-    method: str
-    endpoint: str
-    user_path: str | None
-    started: float = attrs.field(factory=time.perf_counter)
-    timestamp: float = attrs.field(factory=time.time)
+    """Who asked, and when. A plain slotted class: built on every request, where attrs' generated
+    ``__init__`` with two factories cost more than the rest of this module's bookkeeping."""
+
+    __slots__ = ("endpoint", "method", "request_id", "started", "timestamp", "user_path")
+
+    def __init__(self, *, request_id: str, method: str, endpoint: str, user_path: str | None) -> None:
+        self.request_id = request_id
+        self.method = method
+        self.endpoint = endpoint
+        self.user_path = user_path
+        self.started = time.perf_counter()
+        self.timestamp = time.time()
 
 
 class StreamSink(Protocol):
@@ -38,7 +39,10 @@ class StreamSink(Protocol):
 
 
 class RecordBuilder:
-    """Collects facts while a request runs; `finish` hands exactly one record to the sink."""
+    """Collects facts while a request runs; `finish` hands exactly one record to the sink.
+
+    ``with RecordBuilder(ctx, sink) as record:`` finishes it on the way out.
+    """
 
     __slots__ = (
         "_ctx",
@@ -70,6 +74,18 @@ class RecordBuilder:
         self.usage: Usage | None = None
         self.error_type: str | None = None
         self.error_message: str | None = None
+
+    def __enter__(self) -> RecordBuilder:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: object) -> None:
+        """Exactly one record however the block ends: a gateway error is noted with its status, a
+        cancelled handler (the client went away) as 499; the exception continues."""
+        if isinstance(error, GatewayError):
+            self.fail(error)
+        elif isinstance(error, asyncio.CancelledError | ConnectionResetError):
+            self.client_gone()
+        self.finish()
 
     def first_byte(self) -> None:
         if self.ttft is None:
@@ -111,23 +127,3 @@ class RecordBuilder:
                 error_message=self.error_message,
             )
         )
-
-
-@contextlib.contextmanager
-def recording(ctx: CallContext, sink: RecordSink) -> Iterator[RecordBuilder]:
-    """``with recording(ctx, sink) as record:``: exactly one record however the block ends.
-
-    A gateway error is noted with its status, a cancelled handler (the client went away) as 499;
-    either way the record goes to the sink in ``finally`` and the exception continues.
-    """
-    record = RecordBuilder(ctx, sink)
-    try:
-        yield record
-    except GatewayError as error:
-        record.fail(error)
-        raise
-    except (asyncio.CancelledError, ConnectionResetError):
-        record.client_gone()
-        raise
-    finally:
-        record.finish()

@@ -46,7 +46,7 @@ from gomodel.dialects.openai_embeddings import (
 )
 from gomodel.dialects.openai_errors import error_from_upstream, stream_error_event
 from gomodel.dialects.sse import SSEFramer
-from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink, recording
+from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
 from gomodel.gateway.streaming import pump
 from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import ModelCatalog, Route
@@ -131,7 +131,7 @@ class InferenceService:
 
     async def chat(self, ctx: CallContext, raw: bytes, sink: StreamSink) -> Reply | None:
         """Answer a chat completion: a `Reply`, or None when the answer was streamed into ``sink``."""
-        with recording(ctx, self._records) as record:
+        with RecordBuilder(ctx, self._records) as record:
             call = parse_chat_request(raw)
             record.requested_model = call.model
             record.stream = call.stream
@@ -160,7 +160,7 @@ class InferenceService:
             return await self._translate_unary(ctx, route, request, record)
 
     async def embeddings(self, ctx: CallContext, raw: bytes) -> Reply:
-        with recording(ctx, self._records) as record:
+        with RecordBuilder(ctx, self._records) as record:
             call = parse_embeddings_request(raw)
             record.requested_model = call.model
             route = await self.route(call.model, record)

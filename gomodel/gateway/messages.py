@@ -24,7 +24,7 @@ from gomodel.dialects.anthropic.response_encode import encode_anthropic_response
 from gomodel.dialects.anthropic.stream_encode import AnthropicStreamEncoder
 from gomodel.dialects.json_body import decode_object, require_model
 from gomodel.dialects.token_estimate import estimate_tokens
-from gomodel.gateway.context import CallContext, StreamSink, recording
+from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
 from gomodel.gateway.inference import InferenceService, Reply, require_json
 from gomodel.gateway.streaming import pump
 
@@ -54,7 +54,7 @@ class MessagesService:
     async def create(
         self, ctx: CallContext, raw: bytes, headers: Mapping[str, str], sink: StreamSink
     ) -> Reply | None:
-        with recording(ctx, self._records) as record:
+        with RecordBuilder(ctx, self._records) as record:
             payload = decode_object(raw)
             record.requested_model = require_model(payload)
             stream = payload.get("stream") is True
@@ -101,7 +101,7 @@ class MessagesService:
 
     async def count_tokens(self, ctx: CallContext, raw: bytes, headers: Mapping[str, str]) -> Reply:
         """Anthropic counts natively; for every other provider, a deterministic estimate."""
-        with recording(ctx, self._records) as record:
+        with RecordBuilder(ctx, self._records) as record:
             payload = decode_object(raw)
             record.requested_model = require_model(payload)
             route = await self._inference.route(record.requested_model, record)

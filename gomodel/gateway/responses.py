@@ -21,7 +21,7 @@ from gomodel.dialects.openai_responses.observe import ResponsesStreamObserver, u
 from gomodel.dialects.openai_responses.request_decode import decode_responses_request
 from gomodel.dialects.openai_responses.response_encode import ResponseShell
 from gomodel.dialects.openai_responses.stream_encode import ResponsesStreamEncoder
-from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink, recording
+from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
 from gomodel.gateway.inference import InferenceService, Reply, require_json
 from gomodel.gateway.streaming import pump
 from gomodel.providers.registry import Provider
@@ -54,7 +54,7 @@ class ResponsesService:
         self._redact = redact
 
     async def create(self, ctx: CallContext, raw: bytes, sink: StreamSink) -> Reply | None:
-        with recording(ctx, self._records) as record:
+        with RecordBuilder(ctx, self._records) as record:
             payload = decode_object(raw)
             record.requested_model = require_model(payload)
             stream = payload.get("stream") is True

@@ -6,6 +6,9 @@ import contextlib
 
 from aiohttp import web
 
+from gomodel.server.keys import REQUEST_ID
+from gomodel.server.middlewares.request_id import HEADER
+
 __all__ = ["SSEResponse"]
 
 _HEADERS = {
@@ -17,15 +20,26 @@ _HEADERS = {
 
 
 class SSEResponse:
-    __slots__ = ("_request", "response")
+    """Made for every request that may stream; the response object itself only once it does."""
+
+    __slots__ = ("_request", "_response")
 
     def __init__(self, request: web.Request) -> None:
         self._request = request
-        self.response = web.StreamResponse(status=200, headers=_HEADERS)
+        self._response: web.StreamResponse | None = None
+
+    @property
+    def response(self) -> web.StreamResponse:
+        if self._response is None:
+            self._response = web.StreamResponse(status=200, headers=_HEADERS)
+            request_id = self._request.get(REQUEST_ID)
+            if request_id:
+                self._response.headers[HEADER] = request_id
+        return self._response
 
     @property
     def started(self) -> bool:
-        return self.response.prepared
+        return self._response is not None and self._response.prepared
 
     async def start(self) -> None:
         await self.response.prepare(self._request)

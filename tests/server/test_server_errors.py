@@ -67,6 +67,18 @@ def test_missing_key_is_401(gateway: Gateway) -> None:
     assert envelope(response)["code"] == "missing_api_key"
 
 
+def test_error_responses_carry_the_request_id(gateway: Gateway) -> None:
+    unauthenticated = post(gateway, b"{}", key=None)
+    headers = {"Authorization": f"Bearer {MASTER_KEY}", "X-Request-Id": "trace-404"}
+    unknown_route = httpx.get(gateway.api_base + "/nothing-here", headers=headers)
+    bad_body = post(gateway, b"not json")
+
+    assert len(unauthenticated.headers["x-request-id"]) == 32
+    assert unknown_route.headers["x-request-id"] == "trace-404"
+    assert bad_body.status_code == 400
+    assert bad_body.headers["x-request-id"] != unauthenticated.headers["x-request-id"]
+
+
 def test_sdk_with_wrong_key_gets_authentication_error(gateway: Gateway) -> None:
     with pytest.raises(openai.AuthenticationError) as caught:
         gateway.client(api_key="not-the-key").chat.completions.create(model="gpt-fake", messages=MESSAGES)

@@ -1,7 +1,9 @@
 """The one middleware: request id, then master-key auth, with every failure rendered as an error.
 
 One middleware rather than three because aiohttp wraps each in its own coroutine and partial per
-request; the three steps always run together and in this order anyway.
+request; the three steps always run together and in this order anyway. The ``X-Request-Id`` response
+header is set here on returned responses and by `SSEResponse` on streams, rather than by an
+``on_response_prepare`` signal that would run for every response.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from aiohttp.typedefs import Handler, Middleware
 from gomodel.observability.logging import request_id_var
 from gomodel.server.keys import REQUEST_ID
 from gomodel.server.middlewares.errors import failure_response
-from gomodel.server.middlewares.request_id import request_id_for
+from gomodel.server.middlewares.request_id import HEADER, request_id_for
 
 __all__ = ["front_middleware"]
 
@@ -29,10 +31,13 @@ def front_middleware(authenticate: Callable[[web.Request], None] | None) -> Midd
         try:
             if authenticate is not None:
                 authenticate(request)
-            return await handler(request)
+            response = await handler(request)
         except Exception as exc:  # every failure becomes an error response
-            return failure_response(request, exc)
+            response = failure_response(request, exc)
         finally:
             request_id_var.reset(token)
+        if not response.prepared:
+            response.headers[HEADER] = request_id
+        return response
 
     return front

@@ -8,9 +8,7 @@ import secrets
 
 from aiohttp import web
 
-from gomodel.server.keys import REQUEST_ID
-
-__all__ = ["HEADER", "add_request_id_header", "request_id_for"]
+__all__ = ["HEADER", "request_id_for"]
 
 HEADER = "X-Request-Id"
 _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -24,10 +22,3 @@ _COUNTER = itertools.count(1)
 def request_id_for(request: web.Request) -> str:
     given = request.headers.get(HEADER)
     return given if given and _SANE.match(given) else f"{_PREFIX}{next(_COUNTER):016x}"
-
-
-async def add_request_id_header(request: web.BaseRequest, response: web.StreamResponse) -> None:
-    """``on_response_prepare`` hook: also reaches streamed responses, whose headers go out early."""
-    request_id = request.get(REQUEST_ID)
-    if request_id:
-        response.headers[HEADER] = request_id
