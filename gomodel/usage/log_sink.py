@@ -58,8 +58,7 @@ class LogRecordSink:
         if not log.isEnabledFor(logging.INFO):
             return
         output = self._output or line_output()
-        output.stream.write("".join(_line(output, record) for record in batch))
-        output.stream.flush()
+        output.write([_line(output, record) for record in batch])
 
     async def aclose(self) -> None:
         """Write everything already submitted; later submissions wait for the next flush."""
@@ -71,7 +70,7 @@ class LogRecordSink:
             log.warning("%d request record(s) were dropped because the buffer was full", self.dropped)
 
 
-def _line(output: LineOutput, record: RequestRecord) -> str:
+def _line(output: LineOutput, record: RequestRecord) -> bytes:
     fields: dict[str, object] = {
         "timestamp": record.timestamp,
         "endpoint": record.endpoint,
@@ -94,10 +93,7 @@ def _line(output: LineOutput, record: RequestRecord) -> str:
         f"{record.method} {record.endpoint} model={record.model or record.requested_model} "
         f"provider={record.provider} status={record.status}"
     )
-    return (
-        output.line(record.timestamp, LOGGER, request_id=record.request_id, message=message, fields=fields)
-        + "\n"
-    )
+    return output.line(record.timestamp, LOGGER, request_id=record.request_id, message=message, fields=fields)
 
 
 def _usage(usage: Usage | None) -> dict[str, int | None] | None:

@@ -136,3 +136,17 @@ async def test_nothing_is_written_when_the_requests_logger_is_off() -> None:
     await sink.aclose()
     assert stream.getvalue() == ""
     assert sink.written == 1
+
+
+async def test_lines_go_to_the_byte_stream_in_order_with_ordinary_log_lines() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", line_buffering=True)
+    sink = LogRecordSink(10, LineOutput(stream, json=True, redact=Redactor()))
+    sink.start()
+    stream.write("an ordinary log line\n")  # what the logging handler does, flushed per line
+    sink.submit(_record(1))
+    await sink.aclose()
+    stream.flush()
+    first, second = raw.getvalue().decode().splitlines()
+    assert first == "an ordinary log line"
+    assert orjson.loads(second)["request_id"] == "req-1"
