@@ -24,7 +24,7 @@ from gomodel.providers.registry import Provider, build_providers
 from gomodel.routing.catalog import ModelCatalog
 from gomodel.routing.refresher import ModelRefresher
 from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, MESSAGES, REDACTOR, REFRESHER, RESPONSES
-from gomodel.server.routes import add_routes, middlewares
+from gomodel.server.routes import add_routes
 from gomodel.usage.log_sink import LogRecordSink
 
 __all__ = ["build_app"]
@@ -38,7 +38,6 @@ def build_app(
     """The gateway as an aiohttp application. ``records`` replaces the default log sink (tests, storage)."""
     redactor = redactor or Redactor(config.secrets(os.environ))
     app = web.Application(
-        middlewares=middlewares(config.server),
         client_max_size=config.server.body_size_limit,
         handler_args={"max_field_size": 65536},
     )

@@ -1,1 +1,1 @@
-"""The aiohttp layer: routes, thin handlers, middlewares, error rendering, process runner."""
+"""The aiohttp layer: routes, thin handlers, the guard in front of them, error rendering, process runner."""

@@ -1,16 +1,16 @@
-"""The whole route table and the middleware order, in one place."""
+"""The whole route table, in one place."""
 
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+from aiohttp.typedefs import Handler
 
 from gomodel.config.schema import ServerConfig
 from gomodel.server import handlers
-from gomodel.server.middlewares.auth import master_key_check
-from gomodel.server.middlewares.front import front_middleware
+from gomodel.server.front.auth import master_key_check
+from gomodel.server.front.guard import guard
 
-__all__ = ["add_routes", "middlewares"]
+__all__ = ["add_routes"]
 
 
 def prefix(server: ServerConfig) -> str:
@@ -19,20 +19,40 @@ def prefix(server: ServerConfig) -> str:
     return "" if base == "/" else base
 
 
-def middlewares(server: ServerConfig) -> list[Middleware]:
-    authenticate = master_key_check(server.master_key, prefix(server) + "/v1/") if server.master_key else None
-    return [front_middleware(authenticate)]
-
-
 def add_routes(app: web.Application, server: ServerConfig) -> None:
+    """Every route behind the guard, plus a catch-all so that unknown paths (404) and wrong methods
+    (405) are answered by the guard too, in the API's error shape and after auth."""
+    authenticate = master_key_check(server.master_key, prefix(server) + "/v1/") if server.master_key else None
+    wrap = guard(authenticate)
     base = prefix(server)
-    app.router.add_post(base + "/v1/chat/completions", handlers.chat_completions)
-    app.router.add_post(base + "/v1/responses", handlers.responses)
-    app.router.add_post(base + "/v1/messages", handlers.messages)
-    app.router.add_post(base + "/v1/messages/count_tokens", handlers.messages_count_tokens)
-    app.router.add_post(base + "/v1/embeddings", handlers.embeddings)
-    app.router.add_post(base + "/v1/audio/speech", handlers.audio_speech)
-    app.router.add_post(base + "/v1/audio/transcriptions", handlers.audio_transcriptions)
-    app.router.add_get(base + "/v1/models", handlers.list_models)
-    app.router.add_get(base + "/health", handlers.health)
-    app.router.add_get(base + "/health/ready", handlers.ready)
+    allowed: dict[str, set[str]] = {}
+    for method, path, handler in _ROUTES:
+        allowed.setdefault(base + path, set()).update({method, "HEAD"} if method == "GET" else {method})
+        # add_get also answers HEAD, as load balancers' probes may use it.
+        add = app.router.add_get if method == "GET" else app.router.add_post
+        add(base + path, wrap(handler))
+    app.router.add_route("*", "/{tail:.*}", wrap(_unmatched(allowed)))
+
+
+_ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("POST", "/v1/chat/completions", handlers.chat_completions),
+    ("POST", "/v1/responses", handlers.responses),
+    ("POST", "/v1/messages", handlers.messages),
+    ("POST", "/v1/messages/count_tokens", handlers.messages_count_tokens),
+    ("POST", "/v1/embeddings", handlers.embeddings),
+    ("POST", "/v1/audio/speech", handlers.audio_speech),
+    ("POST", "/v1/audio/transcriptions", handlers.audio_transcriptions),
+    ("GET", "/v1/models", handlers.list_models),
+    ("GET", "/health", handlers.health),
+    ("GET", "/health/ready", handlers.ready),
+)
+
+
+def _unmatched(allowed: dict[str, set[str]]) -> Handler:
+    async def unmatched(request: web.Request) -> web.StreamResponse:
+        methods = allowed.get(request.path)
+        if methods:
+            raise web.HTTPMethodNotAllowed(request.method, methods)
+        raise web.HTTPNotFound
+
+    return unmatched

@@ -6,8 +6,8 @@ import contextlib
 
 from aiohttp import web
 
+from gomodel.server.front.request_id import HEADER
 from gomodel.server.keys import REQUEST_ID
-from gomodel.server.middlewares.request_id import HEADER
 
 __all__ = ["SSEResponse"]
 

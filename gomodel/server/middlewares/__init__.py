@@ -1,1 +1,0 @@
-"""The request middleware (`front`) and the steps it runs, one module each."""
