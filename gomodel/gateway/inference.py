@@ -100,6 +100,14 @@ def require_json(provider: str, answer: Upstream) -> Upstream:
     return answer
 
 
+def _unary_reply(route: Route[Provider], upstream: Upstream, record: RecordBuilder) -> Reply:
+    """A relayed non-streaming answer, its usage noted. Not a coroutine of its own: every frame on
+    the await chain is passed through again each time the request's task resumes."""
+    answer = require_json(route.provider.name, upstream)
+    record.usage = usage_from_response(answer.body)
+    return Reply(status=answer.status, body=answer.body)
+
+
 class InferenceService:
     def __init__(
         self,
@@ -150,7 +158,7 @@ class InferenceService:
                         error_event=stream_error_event,
                     )
                     return None
-                return await self._relay_unary(route, CHAT_PATH, body, record)
+                return _unary_reply(route, await self.post(route, CHAT_PATH, body, record), record)
             request = attrs.evolve(decode_chat_request(call.payload), model=route.model)
             if call.stream:
                 await self._translate_stream(
@@ -166,7 +174,7 @@ class InferenceService:
             route = await self.route(call.model, record)
             if route.provider.dialect_for(route.model) == OPENAI:
                 body = upstream_embeddings_body(call, raw, route.model)
-                return await self._relay_unary(route, EMBEDDINGS_PATH, body, record)
+                return _unary_reply(route, await self.post(route, EMBEDDINGS_PATH, body, record), record)
             return await self._translate_embeddings(call, route, record)
 
     async def route(self, model: str, record: RecordBuilder) -> Route[Provider]:
@@ -204,13 +212,6 @@ class InferenceService:
                 raise error_mapper(provider.name, upstream.status, data, upstream.headers)
             kind = upstream.headers.get("Content-Type", "application/json")
         return Upstream(status=upstream.status, body=data, content_type=kind)
-
-    async def _relay_unary(
-        self, route: Route[Provider], path: str, body: bytes, record: RecordBuilder
-    ) -> Reply:
-        answer = require_json(route.provider.name, await self.post(route, path, body, record))
-        record.usage = usage_from_response(answer.body)
-        return Reply(status=answer.status, body=answer.body)
 
     async def relay_sse(
         self,
