@@ -11,7 +11,7 @@ from gomodel.core.errors import InvalidRequestError
 from gomodel.core.records import Usage
 from gomodel.dialects.json_body import decode_object, require_model
 from gomodel.dialects.openai_usage import usage_from_mapping
-from gomodel.dialects.sse import event_data
+from gomodel.dialects.sse import event_data, event_start
 
 __all__ = ["ChatCall", "ChatStreamFilter", "parse_chat_request", "upstream_chat_body", "usage_from_response"]
 
@@ -90,23 +90,36 @@ class ChatStreamFilter:
     for on the client's behalf. Everything else passes through byte for byte.
     """
 
-    __slots__ = ("_drop_usage_chunk", "done", "error", "events", "usage")
+    __slots__ = ("_drop_usage_chunk", "error", "usage")
 
     def __init__(self, *, client_wants_usage: bool) -> None:
         self._drop_usage_chunk = not client_wants_usage
         self.usage: Usage | None = None
-        self.done = False
-        self.events = 0
         self.error: str | None = None
+
+    @staticmethod
+    def first_to_read(block: bytes) -> int:
+        """Where in a block of whole events the first event worth reading starts (``len(block)``:
+        none is). Only an error and a usage object are (OpenAI sends ``"usage":null`` on every chunk
+        but the last), so the bytes before them go out without Python work per event: a 50-chunk relay
+        went from 2.6x to 1.5x the instructions of a bare aiohttp relay."""
+        first = block.find(b'"error"')
+        objects = block.count(b'"usage"') - block.count(b'"usage":null') - block.count(b'"usage": null')
+        end = len(block)
+        while objects > 0:  # usage objects come last: search back for the earliest
+            end = block.rfind(b'"usage"', 0, end)
+            if end < 0:
+                break
+            if not block.startswith(b"null", end + 8) and not block.startswith(b" null", end + 8):
+                objects -= 1
+        if first < 0 or 0 <= end < first:
+            first = end
+        return event_start(block, first) if first < len(block) else first
 
     def keep(self, event: bytes) -> bool:
         data = event_data(event)
-        if data is None:
-            return True  # comments and keep-alives pass through
-        self.events += 1
-        if data == DONE:
-            self.done = True
-            return True
+        if data is None or data == DONE:
+            return True  # comments, keep-alives and the end marker pass through
         if b'"error"' in data and self._note_error(data):
             return True
         if not _has_usage_object(data):

@@ -6,7 +6,7 @@ that ends an event, so each event it returns can be relayed as-is and parsed on 
 
 from __future__ import annotations
 
-__all__ = ["SSEFramer", "event_data", "event_name"]
+__all__ = ["SSEFramer", "event_data", "event_name", "event_start", "split_events"]
 
 
 class SSEFramer:
@@ -25,16 +25,7 @@ class SSEFramer:
     def feed(self, chunk: bytes) -> list[bytes]:
         if not chunk:
             return []
-        if self._skip_lf:
-            self._skip_lf = False
-            if chunk.startswith(b"\n"):
-                chunk = chunk[1:]  # second half of a "\r\n" split across chunks
-        if b"\r" in chunk:
-            # A trailing "\r" ends its line now (no waiting for the next chunk); a "\n" opening the
-            # next chunk then belongs to it and is dropped.
-            self._skip_lf = chunk.endswith(b"\r")
-            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        buffer = self._buffer + chunk if self._buffer else chunk
+        buffer = self._join(chunk)
         events: list[bytes] = []
         start = 0
         while True:
@@ -45,6 +36,32 @@ class SSEFramer:
             start = end + 2
         self._buffer = buffer[start:] if start else buffer
         return events
+
+    def feed_block(self, chunk: bytes) -> bytes:
+        """Like `feed`, but the complete events as one block of bytes, for relays that look at
+        events only when the block says one of them matters (`split_events` splits it)."""
+        if not chunk:
+            return b""
+        buffer = self._join(chunk)
+        cut = buffer.rfind(b"\n\n")
+        if cut < 0:
+            self._buffer = buffer
+            return b""
+        self._buffer = buffer[cut + 2 :]
+        return buffer[: cut + 2]
+
+    def _join(self, chunk: bytes) -> bytes:
+        """The pending tail and ``chunk``, line endings normalised."""
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk.startswith(b"\n"):
+                chunk = chunk[1:]  # second half of a "\r\n" split across chunks
+        if b"\r" in chunk:
+            # A trailing "\r" ends its line now (no waiting for the next chunk); a "\n" opening the
+            # next chunk then belongs to it and is dropped.
+            self._skip_lf = chunk.endswith(b"\r")
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return self._buffer + chunk if self._buffer else chunk
 
     def flush(self) -> list[bytes]:
         """The unterminated tail at end of stream, completed into an event (empty if only whitespace)."""
@@ -57,6 +74,24 @@ class SSEFramer:
     @property
     def pending(self) -> int:
         return len(self._buffer)
+
+
+def split_events(block: bytes) -> list[bytes]:
+    """The events of a block from `SSEFramer.feed_block`, each with its blank line, as `feed` gives them."""
+    parts = block.split(b"\n\n")
+    tail = parts.pop()
+    events = [part + b"\n\n" for part in parts]
+    if tail:
+        # A block cut after "\n\n\n" splits as "...\n\n" + "\n": the stray newline opens the next
+        # event; it is kept as a piece of its own so that no byte is lost.
+        events.append(tail)
+    return events
+
+
+def event_start(block: bytes, position: int) -> int:
+    """Where the event holding ``position`` of a block of whole events begins."""
+    cut = block.rfind(b"\n\n", 0, position)
+    return cut + 2 if cut >= 0 else 0
 
 
 def event_data(event: bytes) -> bytes | None:

@@ -45,7 +45,7 @@ from gomodel.dialects.openai_embeddings import (
     upstream_embeddings_body,
 )
 from gomodel.dialects.openai_errors import error_from_upstream, stream_error_event
-from gomodel.dialects.sse import SSEFramer
+from gomodel.dialects.sse import SSEFramer, split_events
 from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
 from gomodel.gateway.streaming import pump
 from gomodel.providers.registry import Provider
@@ -73,10 +73,14 @@ ErrorMapper = Callable[[str, int, bytes, Mapping[str, str]], GatewayError]
 
 
 class StreamObserver(Protocol):
-    """Reads a relayed stream: ``keep`` sees every event and may drop it."""
+    """Reads a relayed stream. ``first_to_read`` looks at a block of whole events at once and says
+    where the first event worth reading starts; the bytes before it go out untouched, and ``keep``
+    sees each event from there on and may drop it."""
 
     usage: Usage | None
     error: str | None
+
+    def first_to_read(self, block: bytes) -> int: ...
 
     def keep(self, event: bytes) -> bool: ...
 
@@ -247,12 +251,19 @@ class InferenceService:
             framer = SSEFramer()
             try:
                 async for chunk in upstream.chunks():
-                    events = framer.feed(chunk)
-                    if events:
-                        await self._relay_events(events, observer, sink, record)
-                tail = framer.flush()
+                    block = framer.feed_block(chunk)
+                    if block:
+                        record.first_byte()
+                        start = observer.first_to_read(block)
+                        if start < len(block):
+                            read = [event for event in split_events(block[start:]) if observer.keep(event)]
+                            block = block[:start] + b"".join(read)
+                        if block:
+                            await sink.write(block)
+                tail = [event for event in framer.flush() if observer.keep(event)]
                 if tail:
-                    await self._relay_events(tail, observer, sink, record)
+                    record.first_byte()
+                    await sink.write(b"".join(tail))
             except GatewayError as error:
                 # Headers are out; the only honest way to fail now is an error event in the stream.
                 record.fail(error)
@@ -262,15 +273,6 @@ class InferenceService:
                 record.status = 502
                 record.error_type = "upstream_error"
                 record.error_message = observer.error
-
-    @staticmethod
-    async def _relay_events(
-        events: list[bytes], observer: StreamObserver, sink: StreamSink, record: RecordBuilder
-    ) -> None:
-        record.first_byte()
-        kept = [event for event in events if observer.keep(event)]
-        if kept:
-            await sink.write(kept[0] if len(kept) == 1 else b"".join(kept))
 
     # --- translate: the provider speaks its own dialect -----------------------------------------
 

@@ -57,9 +57,35 @@ def test_recorded_stream_drops_only_the_usage_chunk_the_client_did_not_ask_for(
 
     assert kept == events[:-2] + events[-1:]
     assert dropping.usage == RECORDED_USAGE
-    assert dropping.done
     assert dropping.error is None
-    assert dropping.events == len(events)
+
+
+def test_a_block_is_read_from_the_first_usage_or_error_event_on(dropping: ChatStreamFilter) -> None:
+    events = events_of("chat_stream_include_usage.sse")
+    content, usage_and_done = b"".join(events[:-2]), b"".join(events[-2:])
+    error = event({"error": {"message": "boom"}})
+
+    assert dropping.first_to_read(content) == len(content)
+    spaced = chunk("a", usage=None).replace(b'"usage":null', b'"usage": null')
+    assert dropping.first_to_read(spaced) == len(spaced)
+    assert dropping.first_to_read(content + usage_and_done) == len(content)
+    assert dropping.first_to_read(content + error + content) == len(content)
+    assert dropping.first_to_read(content + usage_and_done + error) == len(content)
+    # A key written as text inside content is escaped, so it never looks like a usage object.
+    quoted = chunk('say "usage": {"x": 1} and "error"')
+    assert dropping.first_to_read(quoted) == len(quoted)
+
+
+def test_a_block_of_just_the_usage_chunk_is_read_from_its_start(dropping: ChatStreamFilter) -> None:
+    assert dropping.first_to_read(chunk(None, usage=USAGE)) == 0
+    assert dropping.first_to_read(event({"error": {"message": "boom"}})) == 0
+
+
+def test_two_usage_objects_are_read_from_the_first(dropping: ChatStreamFilter) -> None:
+    first = chunk("a", usage=USAGE)
+    block = chunk("x", usage=None) + first + chunk("b", usage=None) + chunk(None, usage=USAGE)
+
+    assert dropping.first_to_read(block) == len(chunk("x", usage=None))
 
 
 def test_recorded_stream_is_relayed_whole_when_the_client_asked_for_usage() -> None:
@@ -68,7 +94,6 @@ def test_recorded_stream_is_relayed_whole_when_the_client_asked_for_usage() -> N
 
     assert all(observer.keep(e) for e in events)
     assert observer.usage == RECORDED_USAGE
-    assert observer.done
 
 
 def test_recorded_error_event_is_noticed_and_kept(dropping: ChatStreamFilter) -> None:
@@ -76,7 +101,6 @@ def test_recorded_error_event_is_noticed_and_kept(dropping: ChatStreamFilter) ->
 
     assert all(dropping.keep(e) for e in events)
     assert dropping.error == "The server had an error while processing your request. Sorry about that!"
-    assert not dropping.done
 
 
 def test_openrouter_mid_stream_error_is_noticed(dropping: ChatStreamFilter) -> None:
@@ -153,13 +177,12 @@ def test_unparseable_chunk_is_passed_through(dropping: ChatStreamFilter) -> None
 
 def test_done_marker(dropping: ChatStreamFilter) -> None:
     assert dropping.keep(b"data: [DONE]\n\n") is True
-    assert dropping.done
 
 
 @pytest.mark.parametrize("keepalive", [b": ping\n\n", b": OPENROUTER PROCESSING\n\n", b"event: ping\n\n"])
-def test_keepalives_pass_and_are_not_counted(dropping: ChatStreamFilter, keepalive: bytes) -> None:
+def test_keepalives_pass(dropping: ChatStreamFilter, keepalive: bytes) -> None:
     assert dropping.keep(keepalive) is True
-    assert dropping.events == 0
+    assert dropping.usage is None
 
 
 def test_error_event_message(dropping: ChatStreamFilter) -> None:
@@ -167,7 +190,6 @@ def test_error_event_message(dropping: ChatStreamFilter) -> None:
 
     assert dropping.keep(event(error)) is True
     assert dropping.error == "context too long"
-    assert not dropping.done
 
 
 def test_error_event_with_a_plain_string_error(dropping: ChatStreamFilter) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gomodel.dialects.sse import SSEFramer, event_data, event_name
+from gomodel.dialects.sse import SSEFramer, event_data, event_name, split_events
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -47,6 +47,36 @@ def test_whole_transcript_yields_each_event_byte_for_byte() -> None:
 def test_every_pair_of_split_points_gives_the_same_events() -> None:
     for chunks in splits(TRANSCRIPT):
         assert feed_all(chunks) == (EVENTS, []), chunks
+
+
+def blocks_then_events(chunks: Iterable[bytes]) -> list[bytes]:
+    """What a block-wise relay sees: ``feed_block`` per chunk, split into events, then the flush."""
+    framer = SSEFramer()
+    events: list[bytes] = []
+    for chunk in chunks:
+        block = framer.feed_block(chunk)
+        assert not block or block.endswith(b"\n\n")
+        events += split_events(block) if block else []
+    return events + framer.flush()
+
+
+def test_blocks_give_the_same_events_at_every_pair_of_split_points() -> None:
+    for chunks in splits(TRANSCRIPT):
+        assert blocks_then_events(chunks) == EVENTS, chunks
+
+
+def test_recorded_stream_in_blocks_is_the_recorded_bytes() -> None:
+    recorded = (FIXTURES / "chat_stream_include_usage.sse").read_bytes()
+    for size in (1, 7, 100, 4096):
+        chunks = [recorded[i : i + size] for i in range(0, len(recorded), size)]
+        assert b"".join(blocks_then_events(chunks)) == recorded
+
+
+def test_a_block_cut_inside_a_run_of_newlines_keeps_every_byte() -> None:
+    framer = SSEFramer()
+    block = framer.feed_block(b"data: a\n\n\n")
+    assert b"".join(split_events(block)) == block
+    assert event_data(split_events(block)[0]) == b"a"
 
 
 def test_byte_at_a_time_gives_the_same_events() -> None:

@@ -8,7 +8,7 @@ import orjson
 from gomodel.core.records import Usage
 from gomodel.dialects.anthropic.response_decode import usage_from
 from gomodel.dialects.json_body import as_dict
-from gomodel.dialects.sse import event_data
+from gomodel.dialects.sse import event_data, event_start
 
 __all__ = ["AnthropicStreamObserver", "usage_from_message_body"]
 
@@ -20,6 +20,9 @@ def usage_from_message_body(body: bytes) -> Usage | None:
         return None
 
 
+_READ = (b"message_start", b"message_delta", b"event: error")
+
+
 class AnthropicStreamObserver:
     """Usage comes in two halves (``message_start``: input and cache; ``message_delta``: output), so
     only those two event types, and ``error``, are parsed; deltas pass through untouched."""
@@ -29,6 +32,12 @@ class AnthropicStreamObserver:
     def __init__(self) -> None:
         self.usage: Usage | None = None
         self.error: str | None = None
+
+    @staticmethod
+    def first_to_read(block: bytes) -> int:
+        """Where in a block of whole events the first of the three kinds worth parsing starts."""
+        found = [i for i in (block.find(marker) for marker in _READ) if i >= 0]
+        return event_start(block, min(found)) if found else len(block)
 
     def keep(self, event: bytes) -> bool:
         head = event[:40]

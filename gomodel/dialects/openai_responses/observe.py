@@ -8,7 +8,7 @@ import orjson
 
 from gomodel.core.records import Usage
 from gomodel.dialects.json_body import as_dict, as_int
-from gomodel.dialects.sse import event_data
+from gomodel.dialects.sse import event_data, event_start
 
 __all__ = ["ResponsesStreamObserver", "usage_from_responses", "usage_from_responses_body"]
 
@@ -49,6 +49,14 @@ class ResponsesStreamObserver:
         self.error: str | None = None
         self.done = False
         self.events = 0
+
+    def first_to_read(self, block: bytes) -> int:
+        """Where in a block of whole events the first final or error event starts. The events before
+        it are counted, since an error event the gateway adds continues their sequence numbers."""
+        found = [i for i in (block.find(marker) for marker in (*_FINAL, b'"type":"error"')) if i >= 0]
+        start = event_start(block, min(found)) if found else len(block)
+        self.events += block.count(b"\n\n", 0, start)
+        return start
 
     def keep(self, event: bytes) -> bool:
         self.events += 1
