@@ -36,7 +36,7 @@ from gomodel.dialects.openai_chat import (
 )
 from gomodel.dialects.openai_chat_request import decode_chat_request
 from gomodel.dialects.openai_chat_response import encode_chat_response
-from gomodel.dialects.openai_chat_stream import ChunkEncoder
+from gomodel.dialects.openai_chat_stream_encode import ChunkEncoder
 from gomodel.dialects.openai_embeddings import (
     EmbeddingsCall,
     encode_embeddings_response,

@@ -20,7 +20,7 @@ from gomodel.core.chat import (
 from gomodel.core.errors import GatewayError, UpstreamError
 from gomodel.dialects.openai_chat_request import encode_chat_request
 from gomodel.dialects.openai_chat_response import decode_chat_response
-from gomodel.dialects.openai_chat_stream import ChunkDecoder
+from gomodel.dialects.openai_chat_stream_decode import ChunkDecoder
 from gomodel.dialects.openai_errors import error_from_upstream
 from gomodel.dialects.openai_usage import usage_from_mapping
 from gomodel.providers.base import PooledProvider, RelayTarget

@@ -26,7 +26,8 @@ from gomodel.core.chat import (
 )
 from gomodel.core.errors import UpstreamError
 from gomodel.core.records import Usage
-from gomodel.dialects.openai_chat_stream import ChunkDecoder, ChunkEncoder
+from gomodel.dialects.openai_chat_stream_decode import ChunkDecoder
+from gomodel.dialects.openai_chat_stream_encode import ChunkEncoder
 from gomodel.testing.threaded_server import ThreadedServer
 
 TRANSCRIPT = (

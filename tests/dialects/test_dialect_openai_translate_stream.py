@@ -1,4 +1,4 @@
-"""`gomodel.dialects.openai_chat_stream`: OpenAI SSE bytes <-> wire-neutral stream events.
+"""`gomodel.dialects.openai_chat_stream_decode` and `_encode`: OpenAI SSE bytes <-> wire-neutral stream events.
 
 The key properties: decoding does not depend on where the upstream split its bytes, and encoding the
 decoded events gives back chunks a client reads exactly as it would read the original stream.
@@ -27,7 +27,8 @@ from gomodel.core.chat import (
 )
 from gomodel.core.errors import UpstreamError, UpstreamRateLimitError
 from gomodel.core.records import Usage
-from gomodel.dialects.openai_chat_stream import ChunkDecoder, ChunkEncoder
+from gomodel.dialects.openai_chat_stream_decode import ChunkDecoder
+from gomodel.dialects.openai_chat_stream_encode import ChunkEncoder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TRANSCRIPT = (FIXTURES / "openai_translate" / "stream_text_and_tools.sse").read_bytes()
