@@ -6,7 +6,17 @@ that ends an event, so each event it returns can be relayed as-is and parsed on 
 
 from __future__ import annotations
 
-__all__ = ["SSEFramer", "event_data", "event_name", "event_start", "split_events"]
+from typing import Protocol
+
+__all__ = [
+    "BlockReader",
+    "SSEFramer",
+    "event_data",
+    "event_name",
+    "event_start",
+    "read_block",
+    "split_events",
+]
 
 
 class SSEFramer:
@@ -76,6 +86,38 @@ class SSEFramer:
         return len(self._buffer)
 
 
+class BlockReader(Protocol):
+    """What a relay needs of the one who watches its stream (see `read_block`)."""
+
+    def next_to_read(self, block: bytes, start: int) -> int:
+        """Where, from ``start`` on, the next event worth reading begins (``len(block)``: none)."""
+        ...
+
+    def keep(self, event: bytes) -> bool:
+        """Read one event; False drops it from the relayed bytes."""
+        ...
+
+
+def read_block(block: bytes, reader: BlockReader) -> bytes:
+    """A block of whole events as relayed: the runs between events worth reading go out untouched,
+    without Python work per event (a byte scan finds the next one); those events are shown to
+    ``reader`` one at a time and kept or dropped."""
+    size = len(block)
+    start = reader.next_to_read(block, 0)
+    if start >= size:
+        return block
+    out = [block[:start]]
+    while start < size:
+        end = block.find(b"\n\n", start) + 2
+        event = block[start:end]
+        if reader.keep(event):
+            out.append(event)
+        following = reader.next_to_read(block, end)
+        out.append(block[end:following])
+        start = following
+    return b"".join(out)
+
+
 def split_events(block: bytes) -> list[bytes]:
     """The events of a block from `SSEFramer.feed_block`, each with its blank line, as `feed` gives them."""
     parts = block.split(b"\n\n")
@@ -88,10 +130,11 @@ def split_events(block: bytes) -> list[bytes]:
     return events
 
 
-def event_start(block: bytes, position: int) -> int:
-    """Where the event holding ``position`` of a block of whole events begins."""
-    cut = block.rfind(b"\n\n", 0, position)
-    return cut + 2 if cut >= 0 else 0
+def event_start(block: bytes, position: int, floor: int = 0) -> int:
+    """Where the event holding ``position`` of a block of whole events begins (not before ``floor``,
+    the start of the part being searched)."""
+    cut = block.rfind(b"\n\n", floor, position)
+    return cut + 2 if cut >= 0 else floor
 
 
 def event_data(event: bytes) -> bytes | None:

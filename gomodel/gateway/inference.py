@@ -45,7 +45,7 @@ from gomodel.dialects.openai_embeddings import (
     upstream_embeddings_body,
 )
 from gomodel.dialects.openai_errors import error_from_upstream, stream_error_event
-from gomodel.dialects.sse import SSEFramer, split_events
+from gomodel.dialects.sse import SSEFramer, read_block
 from gomodel.gateway.context import CallContext, RecordBuilder, StreamSink
 from gomodel.gateway.streaming import pump
 from gomodel.providers.registry import Provider
@@ -73,14 +73,13 @@ ErrorMapper = Callable[[str, int, bytes, Mapping[str, str]], GatewayError]
 
 
 class StreamObserver(Protocol):
-    """Reads a relayed stream. ``first_to_read`` looks at a block of whole events at once and says
-    where the first event worth reading starts; the bytes before it go out untouched, and ``keep``
-    sees each event from there on and may drop it."""
+    """Reads a relayed stream (`read_block`): finds the events worth reading, may drop some, and
+    collects usage and an upstream error."""
 
     usage: Usage | None
     error: str | None
 
-    def first_to_read(self, block: bytes) -> int: ...
+    def next_to_read(self, block: bytes, start: int) -> int: ...
 
     def keep(self, event: bytes) -> bool: ...
 
@@ -254,10 +253,7 @@ class InferenceService:
                     block = framer.feed_block(chunk)
                     if block:
                         record.first_byte()
-                        start = observer.first_to_read(block)
-                        if start < len(block):
-                            read = [event for event in split_events(block[start:]) if observer.keep(event)]
-                            block = block[:start] + b"".join(read)
+                        block = read_block(block, observer)
                         if block:
                             await sink.write(block)
                 tail = [event for event in framer.flush() if observer.keep(event)]

@@ -11,7 +11,7 @@ from gomodel.core.errors import UpstreamError
 from gomodel.core.records import Usage
 from gomodel.dialects.openai_chat import ChatStreamFilter
 from gomodel.dialects.openai_errors import stream_error_event
-from gomodel.dialects.sse import SSEFramer
+from gomodel.dialects.sse import SSEFramer, read_block
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDED_USAGE = Usage(
@@ -65,27 +65,34 @@ def test_a_block_is_read_from_the_first_usage_or_error_event_on(dropping: ChatSt
     content, usage_and_done = b"".join(events[:-2]), b"".join(events[-2:])
     error = event({"error": {"message": "boom"}})
 
-    assert dropping.first_to_read(content) == len(content)
+    assert dropping.next_to_read(content, 0) == len(content)
     spaced = chunk("a", usage=None).replace(b'"usage":null', b'"usage": null')
-    assert dropping.first_to_read(spaced) == len(spaced)
-    assert dropping.first_to_read(content + usage_and_done) == len(content)
-    assert dropping.first_to_read(content + error + content) == len(content)
-    assert dropping.first_to_read(content + usage_and_done + error) == len(content)
+    assert dropping.next_to_read(spaced, 0) == len(spaced)
+    assert dropping.next_to_read(content + usage_and_done, 0) == len(content)
+    assert dropping.next_to_read(content + error + content, 0) == len(content)
+    assert dropping.next_to_read(content + usage_and_done + error, 0) == len(content)
     # A key written as text inside content is escaped, so it never looks like a usage object.
     quoted = chunk('say "usage": {"x": 1} and "error"')
-    assert dropping.first_to_read(quoted) == len(quoted)
+    assert dropping.next_to_read(quoted, 0) == len(quoted)
+
+
+def test_recorded_stream_as_one_block_loses_only_the_forced_usage_chunk(dropping: ChatStreamFilter) -> None:
+    events = events_of("chat_stream_include_usage.sse")
+
+    assert read_block(b"".join(events), dropping) == b"".join(events[:-2] + events[-1:])
+    assert dropping.usage == RECORDED_USAGE
 
 
 def test_a_block_of_just_the_usage_chunk_is_read_from_its_start(dropping: ChatStreamFilter) -> None:
-    assert dropping.first_to_read(chunk(None, usage=USAGE)) == 0
-    assert dropping.first_to_read(event({"error": {"message": "boom"}})) == 0
+    assert dropping.next_to_read(chunk(None, usage=USAGE), 0) == 0
+    assert dropping.next_to_read(event({"error": {"message": "boom"}}), 0) == 0
 
 
 def test_two_usage_objects_are_read_from_the_first(dropping: ChatStreamFilter) -> None:
     first = chunk("a", usage=USAGE)
     block = chunk("x", usage=None) + first + chunk("b", usage=None) + chunk(None, usage=USAGE)
 
-    assert dropping.first_to_read(block) == len(chunk("x", usage=None))
+    assert dropping.next_to_read(block, 0) == len(chunk("x", usage=None))
 
 
 def test_recorded_stream_is_relayed_whole_when_the_client_asked_for_usage() -> None:

@@ -1,4 +1,4 @@
-"""`gomodel.dialects.openai_chat_stream_decode` and `_encode`: OpenAI SSE bytes <-> wire-neutral stream events.
+"""OpenAI SSE bytes <-> wire-neutral stream events (`openai_chat_stream_decode`, `_encode`).
 
 The key properties: decoding does not depend on where the upstream split its bytes, and encoding the
 decoded events gives back chunks a client reads exactly as it would read the original stream.

@@ -8,7 +8,7 @@ import orjson
 from gomodel.core.records import Usage
 from gomodel.dialects.anthropic.observe import AnthropicStreamObserver
 from gomodel.dialects.openai_responses.observe import ResponsesStreamObserver
-from gomodel.dialects.sse import split_events
+from gomodel.dialects.sse import read_block
 
 
 def named(kind: str, payload: dict[str, object]) -> bytes:
@@ -24,15 +24,11 @@ END = named("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"o
 
 
 def relay(observer: AnthropicStreamObserver | ResponsesStreamObserver, blocks: list[bytes]) -> bytes:
-    out = b""
-    for block in blocks:
-        start = observer.first_to_read(block)
-        out += block[:start] + b"".join(e for e in split_events(block[start:]) if observer.keep(e))
-    return out
+    return b"".join(read_block(block, observer) for block in blocks)
 
 
 def test_anthropic_deltas_pass_whole_even_when_the_text_says_error() -> None:
-    assert AnthropicStreamObserver().first_to_read(DELTAS) == len(DELTAS)
+    assert AnthropicStreamObserver().next_to_read(DELTAS, 0) == len(DELTAS)
 
 
 def test_anthropic_usage_halves_are_read_from_mixed_blocks() -> None:
@@ -47,7 +43,7 @@ def test_anthropic_error_event_is_noticed() -> None:
     observer = AnthropicStreamObserver()
     error = named("error", {"error": {"type": "overloaded_error", "message": "Overloaded"}})
 
-    assert observer.first_to_read(DELTAS + error) == len(DELTAS)
+    assert observer.next_to_read(DELTAS + error, 0) == len(DELTAS)
     relay(observer, [DELTAS + error])
     assert observer.error == "Overloaded"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gomodel.dialects.sse import SSEFramer, event_data, event_name, split_events
+from gomodel.dialects.sse import SSEFramer, event_data, event_name, read_block, split_events
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -236,3 +236,32 @@ def test_event_data_of_every_framed_event() -> None:
 )
 def test_event_name(event: bytes, name: bytes | None) -> None:
     assert event_name(event) == name
+
+
+class _DropsPings:
+    """Reads only ``: ping`` comments, and drops them."""
+
+    def __init__(self) -> None:
+        self.asked: list[int] = []
+
+    def next_to_read(self, block: bytes, start: int) -> int:
+        self.asked.append(start)
+        found = block.find(b": ping", start)
+        return found if found >= 0 else len(block)
+
+    def keep(self, event: bytes) -> bool:
+        assert event == b": ping\n\n"
+        return False
+
+
+def test_read_block_relays_runs_untouched_and_shows_only_the_events_worth_reading() -> None:
+    block = b"data: a\n\n: ping\n\ndata: b\n\ndata: c\n\n: ping\n\n"
+    reader = _DropsPings()
+
+    assert read_block(block, reader) == b"data: a\n\ndata: b\n\ndata: c\n\n"
+    assert reader.asked == [0, 17, len(block)]
+
+
+def test_read_block_with_nothing_to_read_is_the_block_itself() -> None:
+    block = b"data: a\n\ndata: b\n\n"
+    assert read_block(block, _DropsPings()) is block

@@ -34,10 +34,9 @@ class AnthropicStreamObserver:
         self.error: str | None = None
 
     @staticmethod
-    def first_to_read(block: bytes) -> int:
-        """Where in a block of whole events the first of the three kinds worth parsing starts."""
-        found = [i for i in (block.find(marker) for marker in _READ) if i >= 0]
-        return event_start(block, min(found)) if found else len(block)
+    def next_to_read(block: bytes, start: int) -> int:
+        found = [i for i in (block.find(marker, start) for marker in _READ) if i >= 0]
+        return event_start(block, min(found), start) if found else len(block)
 
     def keep(self, event: bytes) -> bool:
         head = event[:40]

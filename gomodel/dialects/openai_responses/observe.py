@@ -50,13 +50,14 @@ class ResponsesStreamObserver:
         self.done = False
         self.events = 0
 
-    def first_to_read(self, block: bytes) -> int:
-        """Where in a block of whole events the first final or error event starts. The events before
-        it are counted, since an error event the gateway adds continues their sequence numbers."""
-        found = [i for i in (block.find(marker) for marker in (*_FINAL, b'"type":"error"')) if i >= 0]
-        start = event_start(block, min(found)) if found else len(block)
-        self.events += block.count(b"\n\n", 0, start)
-        return start
+    def next_to_read(self, block: bytes, start: int) -> int:
+        """The next final or error event. The events passed over are counted, since an error event
+        the gateway adds continues their sequence numbers."""
+        markers = (*_FINAL, b'"type":"error"')
+        found = [i for i in (block.find(marker, start) for marker in markers) if i >= 0]
+        following = event_start(block, min(found), start) if found else len(block)
+        self.events += block.count(b"\n\n", start, following)
+        return following
 
     def keep(self, event: bytes) -> bool:
         self.events += 1
