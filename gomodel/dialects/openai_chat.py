@@ -101,21 +101,15 @@ class ChatStreamFilter:
     def next_to_read(block: bytes, start: int) -> int:
         """Only an error and a usage object are worth reading (OpenAI sends ``"usage":null`` on every
         chunk but the last); byte scans find them, so the chunks before them are relayed without Python
-        work per event: a 50-chunk relay went from 2.6x to 1.5x the instructions of a bare aiohttp relay."""
+        work per event: a 50-chunk relay went from 2.6x to 1.5x the instructions of a bare aiohttp relay.
+        Inside a JSON string these words come with escaped quotes, so a match is always a real key."""
         size = len(block)
-        first = block.find(b'"error"', start)
-        nulls = block.count(b'"usage":null', start) + block.count(b'"usage": null', start)
-        objects = block.count(b'"usage"', start) - nulls
-        end = size
-        while objects > 0:  # usage objects come last: search back for the earliest
-            end = block.rfind(b'"usage"', start, end)
-            if end < 0:
-                break
-            if not block.startswith(b"null", end + 8) and not block.startswith(b" null", end + 8):
-                objects -= 1
-        if first < 0 or 0 <= end < first:
-            first = end
-        return event_start(block, first, start) if 0 <= first < size else size
+        first = size
+        for marker in (b'"usage":{', b'"usage": {', b'"error"'):
+            found = block.find(marker, start, first)
+            if found >= 0:
+                first = found
+        return event_start(block, first, start) if first < size else size
 
     def keep(self, event: bytes) -> bool:
         data = event_data(event)
