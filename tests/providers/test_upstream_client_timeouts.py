@@ -128,3 +128,18 @@ async def test_cancelling_the_caller_is_not_mistaken_for_a_timeout(base_url: str
     with pytest.raises(asyncio.CancelledError):
         await task
     await client.aclose()
+
+
+async def test_failed_and_finished_exchanges_leave_no_timer_running(base_url: str) -> None:
+    client = await _client(response_header_timeout=0.2)
+    with pytest.raises(UpstreamTimeoutError):
+        async with client.open("GET", f"{base_url}/slow-headers?delay=5", {}):
+            pass
+    async with client.open("GET", f"{base_url}/stream?count=1&gap=0", {}) as response:
+        await response.read()
+    ticker = client._ticker  # the timer is what this test is about
+    assert ticker is not None
+    assert not ticker._watched
+    await asyncio.sleep(0.1)  # one more tick, then the timer stops
+    assert ticker._handle is None
+    await client.aclose()
