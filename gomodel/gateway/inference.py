@@ -182,7 +182,7 @@ class InferenceService:
 
     async def route(self, model: str, record: RecordBuilder) -> Route[Provider]:
         """Resolve ``model`` and note the choice in the record."""
-        route = await self.resolve(model)
+        route = self._catalog.resolve(model) or await self.resolve(model)
         record.model = route.model
         record.provider = route.provider.name
         record.provider_type = route.provider.type
