@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from harness.scenarios import SCENARIOS, Endpoint, Target
 from harness.source import GomodelSource
 from harness.upstreams import RunningUpstream
 
-__all__ = ["MASTER_KEY", "RunningGateway", "start_gateway"]
+__all__ = ["MASTER_KEY", "RunningGateway", "gateway_argv", "gateway_env", "start_gateway"]
 
 # A master key makes the gateway authenticate every request, as any exposed deployment would.
 MASTER_KEY = "bench-master-key"
@@ -45,6 +46,13 @@ def gateway_env(upstream: RunningUpstream, source: GomodelSource) -> dict[str, s
     return env
 
 
+def gateway_argv(port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gomodel", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers),
+    ]  # fmt: skip
+
+
 def start_gateway(
     procs: ProcessSet,
     workdir: Path,
@@ -53,15 +61,20 @@ def start_gateway(
     source: GomodelSource,
     *,
     workers: int = 1,
+    scenarios: Collection[str] | None = None,
+    name: str | None = None,
 ) -> RunningGateway:
+    """gomodel in front of ``upstream``, serving ``scenarios`` (default: every one the upstream can).
+
+    ``name`` tells the log file apart when several instances run (default ``gomodel-<N>w``).
+    """
     port = free_port()
-    argv = [sys.executable, "-m", "gomodel", "--host", "127.0.0.1", "--port", str(port)]
-    argv += ["--workers", str(workers)]
-    log_path = workdir / f"gomodel-{workers}w.log"
+    key = f"gomodel-{workers}w"
+    log_path = workdir / f"{name or key}.log"
     # cwd is the temp dir so that no .env or config.yaml of the checkout is picked up.
     proc = procs.start(
-        f"gomodel ({workers} worker)",
-        pinned(argv, cpus),
+        f"gomodel ({workers} worker, {name or key})",
+        pinned(gateway_argv(port, workers), cpus),
         log_path=log_path,
         env=gateway_env(upstream, source),
         cwd=workdir,
@@ -71,7 +84,7 @@ def start_gateway(
     endpoints = {
         scenario.key: Endpoint(base + scenario.path, upstream.gateway_models[scenario.key], MASTER_KEY)
         for scenario in SCENARIOS
-        if scenario.key in upstream.gateway_models
+        if scenario.key in upstream.gateway_models and (scenarios is None or scenario.key in scenarios)
     }
     label = f"gomodel {workers} worker" + ("s" if workers > 1 else "")
-    return RunningGateway(proc, Target(f"gomodel-{workers}w", label, endpoints), log_path)
+    return RunningGateway(proc, Target(key, label, endpoints), log_path)

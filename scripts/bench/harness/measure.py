@@ -1,15 +1,21 @@
-"""One cell of the table: warm up, run wrk a few times, keep the median run and what the CPUs did."""
+"""One wrk run against one target, with what the CPUs did meanwhile and the target's peak RSS.
+
+`run.py`'s rounds call `warm_up` and `measure_once` per target in turn; `median` picks the run a
+table row shows.
+"""
 
 from __future__ import annotations
 
 import os
 import resource
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.procs import ManagedProcess
-from harness.scenarios import Endpoint, Scenario
+from harness.bodies import Request
+from harness.memory import RssPeak
+from harness.procs import group_cpu_seconds
 from harness.wrk import WrkResult, run_wrk
 
 __all__ = [
@@ -17,10 +23,12 @@ __all__ = [
     "CpuGroup",
     "Load",
     "Measurement",
-    "measure",
+    "measure_once",
     "median",
     "parse_cpu_list",
+    "wait_idle",
     "wait_quiet",
+    "warm_up",
 ]
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -32,18 +40,19 @@ QUIET_BUSY = 0.15
 STEAL_LIMIT = 0.05
 #: Tries per run; the last one counts (and is flagged) if every try was disturbed.
 _ATTEMPTS = 3
+#: Share of a core below which a target counts as idle again after a run.
+IDLE_BUSY = 0.05
+_IDLE_WINDOW = 0.3
 
 
 @dataclass(frozen=True)
 class Load:
     duration: int
     warmup: int
-    repeat: int
     connections: int
     threads: int
+    #: Where wrk runs.
     cpus: str | None
-    #: Where the processes run; "wrk" is one of the members.
-    groups: tuple[CpuGroup, ...]
     #: Longest wait, before each measured run, for the rest of the machine to go quiet.
     quiet_wait: float = 30.0
 
@@ -54,7 +63,11 @@ class CpuGroup:
 
     label: str
     cpus: frozenset[int]
+    #: What this run loads here: the target under test, or the upstream and wrk.
     members: tuple[str, ...]
+    #: The run's other targets pinned here, idle meanwhile: what they use is shown apart from
+    #: "other" (foreign work), since waiting or measuring again would not change it.
+    idle: tuple[str, ...] = ()
 
     @property
     def capacity(self) -> int:
@@ -75,8 +88,14 @@ class Measurement:
     result: WrkResult
     #: Busy share of one core per watched process and wrk while wrk ran: which side was saturated.
     cpu: dict[str, float]
+    #: Seconds between the CPU snapshots (a share times this is CPU seconds).
+    elapsed: float
+    #: Highest resident memory of the target's processes, sampled during the run; 0 if not sampled.
+    peak_rss: int
     #: Per CPU group, cores used by processes outside the run (tests, builds next to the benchmark).
     other: dict[str, float]
+    #: Per CPU group, cores used by the run's idle targets (a peer's housekeeping, say).
+    idle: dict[str, float]
     #: Share of all CPU time the hypervisor took away meanwhile; high values make figures noisy.
     steal: float
     #: Why the figures are suspect, if they are: other work on the side that was saturated.
@@ -100,7 +119,7 @@ class _Snapshot:
     total: int
 
     @classmethod
-    def take(cls, watched: dict[str, ManagedProcess]) -> _Snapshot:
+    def take(cls, watched: Mapping[str, tuple[int, ...]]) -> _Snapshot:
         busy: dict[int, int] = {}
         stolen: dict[int, int] = {}
         per_cpu: dict[int, int] = {}
@@ -122,9 +141,10 @@ class _Snapshot:
                 busy[cpu] = sum(ticks[:3]) + ticks[5] + ticks[6]
                 stolen[cpu], per_cpu[cpu] = ticks[7], sum(ticks)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        per_group = group_cpu_seconds({pgid for pgids in watched.values() for pgid in pgids})
         return cls(
             at=time.monotonic(),
-            procs={name: proc.cpu_seconds() for name, proc in watched.items()},
+            procs={name: sum(per_group[pgid] for pgid in pgids) for name, pgids in watched.items()},
             children=children.ru_utime + children.ru_stime,
             busy=busy,
             stolen=stolen,
@@ -147,35 +167,59 @@ class _Snapshot:
         return stolen / total if total > 0 else 0.0
 
 
-def _machine_busy(window: float = 1.0) -> float:
-    """Busy cores over ``window`` seconds, machine-wide (only meaningful between runs)."""
-    before = _Snapshot.take({})
+def _machine_busy(ours: Mapping[str, tuple[int, ...]], window: float = 1.0) -> float:
+    """Busy cores over ``window`` seconds, machine-wide, minus the run's own idle processes."""
+    before = _Snapshot.take(ours)
     time.sleep(window)
-    return _Snapshot.take({}).busy_cores(before)
+    after = _Snapshot.take(ours)
+    own = sum(after.procs.values()) - sum(before.procs.values())
+    return max(0.0, after.busy_cores(before) - own / (after.at - before.at))
 
 
-def wait_quiet(limit: float) -> None:
+def wait_quiet(limit: float, ours: Mapping[str, tuple[int, ...]] | None = None) -> None:
     """Give other work on the machine (test runs, builds) up to ``limit`` seconds to finish.
 
     Bounded: after the limit the run goes ahead, and its "other" CPU share shows the disturbance.
+    The run's own processes (``ours``) do not count: waiting would not make an idle peer's
+    housekeeping stop, and what it costs shows in each run's CPU column instead.
     """
     deadline = time.monotonic() + limit
     announced = False
-    while (busy := _machine_busy()) > QUIET_BUSY and time.monotonic() < deadline:
+    while (busy := _machine_busy(ours or {})) > QUIET_BUSY and time.monotonic() < deadline:
         if not announced:
             print(f"    waiting for other CPU use to stop ({busy:.0%} of a core busy)", flush=True)
             announced = True
 
 
-def _measurement(result: WrkResult, before: _Snapshot, after: _Snapshot, load: Load) -> Measurement:
+def wait_idle(pgids: tuple[int, ...], limit: float) -> float:
+    """Wait, up to ``limit`` seconds, until these process groups stop using CPU; seconds waited.
+
+    wrk drops its connections when a run ends. gomodel and the bare relay cancel the work of a
+    client that left; a gateway that does not keeps serving up to 64 abandoned requests, and that
+    would land in the next target's run (or inflate its own next run).
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = sum(group_cpu_seconds(pgids).values())
+        time.sleep(_IDLE_WINDOW)
+        if sum(group_cpu_seconds(pgids).values()) - before < IDLE_BUSY * _IDLE_WINDOW:
+            break
+    return time.monotonic() - started
+
+
+def _measurement(
+    result: WrkResult, before: _Snapshot, after: _Snapshot, groups: tuple[CpuGroup, ...], peak_rss: int
+) -> Measurement:
     elapsed = after.at - before.at
     cpu = {name: (after.procs[name] - before.procs[name]) / elapsed for name in after.procs}
     cpu["wrk"] = (after.children - before.children) / elapsed
     other: dict[str, float] = {}
+    idle: dict[str, float] = {}
     disturbance = None
-    for group in load.groups:
+    for group in groups:
         ours = sum(cpu.get(name, 0.0) for name in group.members)
-        other[group.label] = max(0.0, after.busy_cores(before, group.cpus) - ours)
+        idle[group.label] = sum(cpu.get(name, 0.0) for name in group.idle)
+        other[group.label] = max(0.0, after.busy_cores(before, group.cpus) - ours - idle[group.label])
         # Other work only skews the figures where the run itself kept the CPUs busy: during a
         # gateway run that is the gateway's CPU, during a direct run the upstream's and wrk's.
         if ours < 0.5 * group.capacity:
@@ -187,42 +231,44 @@ def _measurement(result: WrkResult, before: _Snapshot, after: _Snapshot, load: L
             disturbance = f"{group.label}: {stolen:.0%} of its time stolen by the hypervisor"
     total = after.total - before.total
     steal = (after.steal - before.steal) / total if total > 0 else 0.0
-    return Measurement(result, cpu, other, steal, disturbance)
+    return Measurement(result, cpu, elapsed, peak_rss, other, idle, steal, disturbance)
 
 
-def _wrk(scenario: Scenario, endpoint: Endpoint, load: Load, seconds: int) -> WrkResult:
+def _wrk(request: Request, load: Load, seconds: int) -> WrkResult:
     return run_wrk(
-        endpoint,
-        scenario.script,
-        duration_s=seconds,
-        connections=load.connections,
-        threads=load.threads,
-        cpus=load.cpus,
+        request, duration_s=seconds, connections=load.connections, threads=load.threads, cpus=load.cpus
     )
 
 
+def warm_up(request: Request, load: Load) -> None:
+    """Fills the target's upstream pool and lets every process settle before anything counts."""
+    if load.warmup:
+        _wrk(request, load, load.warmup)
+
+
 def measure_once(
-    scenario: Scenario, endpoint: Endpoint, load: Load, watched: dict[str, ManagedProcess]
+    request: Request,
+    load: Load,
+    watched: Mapping[str, tuple[int, ...]],
+    groups: tuple[CpuGroup, ...],
+    rss_of: tuple[int, ...] = (),
 ) -> Measurement:
-    """One run; redone (a bounded number of times) when other work on the machine disturbed it."""
+    """One run; redone (a bounded number of times) when other work on the machine disturbed it.
+
+    ``watched``: name -> process groups whose CPU is accounted; ``groups``: which names (and "wrk")
+    run on which CPUs; ``rss_of``: the process groups whose peak RSS is sampled meanwhile.
+    """
     for attempt in range(1, _ATTEMPTS + 1):
-        wait_quiet(load.quiet_wait)
-        before = _Snapshot.take(watched)
-        result = _wrk(scenario, endpoint, load, load.duration)
-        measurement = _measurement(result, before, _Snapshot.take(watched), load)
+        wait_quiet(load.quiet_wait, watched)
+        with RssPeak(rss_of) as rss:
+            before = _Snapshot.take(watched)
+            result = _wrk(request, load, load.duration)
+            after = _Snapshot.take(watched)
+        measurement = _measurement(result, before, after, groups, rss.peak)
         if measurement.disturbance is None or attempt == _ATTEMPTS:
             break
         print(f"    disturbed ({measurement.disturbance}); measuring again", flush=True)
     return measurement
-
-
-def measure(
-    scenario: Scenario, endpoint: Endpoint, load: Load, watched: dict[str, ManagedProcess]
-) -> list[Measurement]:
-    if load.warmup:
-        # Fills the gateway's upstream pool and lets every process settle before anything counts.
-        _wrk(scenario, endpoint, load, load.warmup)
-    return [measure_once(scenario, endpoint, load, watched) for _ in range(load.repeat)]
 
 
 def median(runs: list[Measurement]) -> Measurement:

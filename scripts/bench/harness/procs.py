@@ -16,7 +16,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -25,12 +25,56 @@ __all__ = [
     "ProcessSet",
     "StartupError",
     "free_port",
+    "group_cpu_seconds",
+    "group_pids",
     "pinned",
+    "rss_bytes",
     "wait_http",
+    "wait_port",
 ]
 
 _STOP_GRACE = 5.0
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _stat_fields() -> list[tuple[int, list[str]]]:
+    """(pid, fields after the ")" that ends the command name) of every live process."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            # Fields after the command: state ppid pgrp ... utime(11) stime(12).
+            found.append((int(stat.parent.name), stat.read_text().rpartition(")")[2].split()))
+    return found
+
+
+def group_pids(pgids: Iterable[int]) -> dict[int, list[int]]:
+    """Process group id -> its live members (a gateway's workers, a peer's child processes)."""
+    wanted: dict[int, list[int]] = {pgid: [] for pgid in pgids}
+    for pid, fields in _stat_fields():
+        with contextlib.suppress(ValueError, IndexError):
+            if (pgrp := int(fields[2])) in wanted:
+                wanted[pgrp].append(pid)
+    return wanted
+
+
+def group_cpu_seconds(pgids: Iterable[int]) -> dict[int, float]:
+    """User+system CPU per process group, from one pass over /proc (live members only)."""
+    totals = dict.fromkeys(pgids, 0)
+    for _, fields in _stat_fields():
+        with contextlib.suppress(ValueError, IndexError):
+            if (pgrp := int(fields[2])) in totals:
+                totals[pgrp] += int(fields[11]) + int(fields[12])
+    return {pgid: ticks / _CLK_TCK for pgid, ticks in totals.items()}
+
+
+def rss_bytes(pids: Iterable[int]) -> int:
+    """Summed resident set of ``pids`` (VmRSS, read from statm); vanished ones count 0."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+    return total
 
 
 class StartupError(RuntimeError):
@@ -99,14 +143,11 @@ class ManagedProcess:
 
     def cpu_seconds(self) -> float:
         """User+system CPU of every live process in this child's process group."""
-        total_ticks = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                # Fields after the ")" that ends the command name: state ppid pgrp ... utime stime.
-                fields = stat.read_text().rpartition(")")[2].split()
-                if int(fields[2]) == self.pid:
-                    total_ticks += int(fields[11]) + int(fields[12])
-        return total_ticks / _CLK_TCK
+        return group_cpu_seconds([self.pid])[self.pid]
+
+    def rss_bytes(self) -> int:
+        """Resident memory of every live process in this child's process group (all workers)."""
+        return rss_bytes(group_pids([self.pid])[self.pid])
 
     def stop(self) -> None:
         """SIGTERM the group, give it a moment to shut down cleanly, then SIGKILL what is left."""
@@ -186,3 +227,15 @@ def wait_http(
     raise StartupError(
         f"{proc.name} not healthy at {url} after {timeout:g}s ({last_error}):\n{proc.log_tail()}"
     )
+
+
+def wait_port(proc: ManagedProcess, host: str, port: int, *, timeout: float = 20.0) -> None:
+    """Wait until ``port`` accepts connections (for servers without a GET route to poll)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.running:
+            raise StartupError(f"{proc.name} exited during startup:\n{proc.log_tail()}")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1.0):
+            return
+        time.sleep(0.05)
+    raise StartupError(f"{proc.name} not listening on {host}:{port} after {timeout:g}s:\n{proc.log_tail()}")

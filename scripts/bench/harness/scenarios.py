@@ -1,14 +1,23 @@
-"""What a benchmark run measures: scenarios (request shapes) crossed with targets (who answers)."""
+"""What a benchmark run measures: scenarios (request shapes) crossed with targets (who answers).
+
+The load scenarios keep their letters from the performance issue: (a) chat, (b) 50-chunk stream,
+(f) and (g) the translated streams, (h) embeddings, and (3) the native Anthropic relay from the
+issue before. (c), (d), (e) and (i) are measurements of the targets, not request shapes: see
+`MEASUREMENTS`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 __all__ = [
     "CHAT_PATH",
     "CHUNKS",
     "CLAUDE_MODEL",
+    "EMBEDDINGS_PATH",
+    "EMBEDDING_DIM",
+    "EMBEDDING_MODEL",
+    "MEASUREMENTS",
     "MESSAGES_PATH",
     "MODEL",
     "RELAY",
@@ -17,31 +26,39 @@ __all__ = [
     "Endpoint",
     "Scenario",
     "Target",
+    "scenario",
 ]
-
-WRK_DIR = Path(__file__).resolve().parent.parent / "wrk"
 
 #: Content chunks per streamed reply (the issue's "50-chunk stream").
 CHUNKS = 50
 MODEL = "gpt-fake"
 #: The model the gateway's ``anthropic`` provider lists (nginx answers any model the same).
 CLAUDE_MODEL = "claude-fake"
+EMBEDDING_MODEL = "text-embedding-fake"
+#: Floats per canned embedding: text-embedding-3-small's default size, so the reply weighs what a
+#: real one does (about 30 KiB of JSON).
+EMBEDDING_DIM = 1536
 CHAT_PATH = "/v1/chat/completions"
 MESSAGES_PATH = "/v1/messages"
+EMBEDDINGS_PATH = "/v1/embeddings"
 #: The key upstreams expect; the gateway has its own master key (see `gateway.py`).
 UPSTREAM_KEY = "fake-key"
+
+_PATHS = {"chat": CHAT_PATH, "messages": MESSAGES_PATH, "embeddings": EMBEDDINGS_PATH}
 
 
 @dataclass(frozen=True)
 class Scenario:
     key: str
+    #: The letter from the issue, also what ``--scenarios`` takes.
+    letter: str
+    #: Short, for table rows.
     label: str
-    script: Path
+    #: The whole request path, for the legend.
+    title: str
+    #: The client's API: "chat" (OpenAI chat completions), "messages" (Anthropic), "embeddings".
+    api: str
     stream: bool
-    #: The client's dialect: "openai" (Bearer key, chat completions) or "anthropic" (x-api-key, Messages).
-    dialect: str = "openai"
-    #: The gateway path the client posts to.
-    path: str = CHAT_PATH
     #: The scenario whose direct row is this one's "vs direct" baseline (the request the gateway
     #: sends upstream); None: this scenario has its own direct row.
     direct_from: str | None = None
@@ -49,41 +66,73 @@ class Scenario:
     #: in the same run; None: not compared.
     relay_target: float | None = None
 
+    @property
+    def path(self) -> str:
+        """The path the client posts to, on the gateway and on the upstream alike."""
+        return _PATHS[self.api]
+
+    @property
+    def dialect(self) -> str:
+        """ "anthropic" for Messages clients (x-api-key), "openai" for the rest (Bearer key)."""
+        return "anthropic" if self.api == "messages" else "openai"
+
 
 #: The scenario whose gateway row the translated and native-Anthropic streams are compared with.
 RELAY = "chat_stream"
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("chat", "chat non-stream", WRK_DIR / "chat.lua", stream=False),
-    Scenario(RELAY, f"chat stream {CHUNKS} chunks", WRK_DIR / "chat_stream.lua", stream=True),
+    Scenario("chat", "a", "(a) chat", "(a) chat completion, non-streaming", "chat", stream=False),
+    Scenario(RELAY, "b", "(b) stream", f"(b) chat completion, {CHUNKS}-chunk stream", "chat", stream=True),
     Scenario(
         "openai_to_anthropic",
-        f"(1) OpenAI client -> Anthropic upstream, {CHUNKS}-chunk stream",
-        WRK_DIR / "chat_stream.lua",
+        "f",
+        "(f) OpenAI->Anthropic",
+        f"(f) OpenAI client -> Anthropic upstream, {CHUNKS}-chunk stream (translated)",
+        "chat",
         stream=True,
         direct_from="messages_native",
-        relay_target=0.8,
+        relay_target=0.6,
     ),
     Scenario(
         "messages_to_openai",
-        f"(2) /v1/messages client -> OpenAI upstream, {CHUNKS}-chunk stream",
-        WRK_DIR / "messages_stream.lua",
+        "g",
+        "(g) Messages->OpenAI",
+        f"(g) /v1/messages client -> OpenAI upstream, {CHUNKS}-chunk stream (translated)",
+        "messages",
         stream=True,
-        dialect="anthropic",
-        path=MESSAGES_PATH,
         direct_from=RELAY,
-        relay_target=0.8,
+        relay_target=0.6,
     ),
     Scenario(
         "messages_native",
-        f"(3) /v1/messages client -> Anthropic upstream (native relay), {CHUNKS}-chunk stream",
-        WRK_DIR / "messages_stream.lua",
+        "3",
+        "(3) Messages native",
+        f"(3) /v1/messages client -> Anthropic upstream, {CHUNKS}-chunk stream (native relay)",
+        "messages",
         stream=True,
-        dialect="anthropic",
-        path=MESSAGES_PATH,
         relay_target=1.0,
     ),
+    Scenario(
+        "embeddings",
+        "h",
+        "(h) embeddings",
+        f"(h) embeddings, one input, {EMBEDDING_DIM} floats back",
+        "embeddings",
+        stream=False,
+    ),
 )
+
+#: Letters of the measurements that are not load scenarios of their own.
+MEASUREMENTS: dict[str, str] = {
+    "c": "(c) added latency at a fixed low rate (hey), for (a) and (b)",
+    "d": "(d) RSS: idle, peak under load, with 1,000 slow streams open, after them",
+    "e": "(e) CPU microseconds per request during (a) and (b)",
+    "i": "(i) cold start to the first 200",
+}
+
+
+def scenario(key: str) -> Scenario:
+    return next(s for s in SCENARIOS if s.key == key)
 
 
 @dataclass(frozen=True)

@@ -3,33 +3,42 @@
 The upstream must be far cheaper than the gateway, or the run measures the upstream. The Python fake
 is an aiohttp server like the gateway, and for streams (one write per event) it only manages a few
 times the gateway's rate on one core; nginx sending a canned file costs next to nothing. nginx cannot
-branch on a JSON body, so it listens twice: one port answers chat JSON, the other the SSE transcript,
-and the gateway sees them as two providers (``openai`` and ``openai-sse``). The SSE port also serves
-an Anthropic Messages stream at ``/v1/messages`` (the ``anthropic`` provider). Both upstreams send the
-same OpenAI bytes, since the canned replies come from the fakes' own wire modules.
+branch on a JSON body, so it listens twice: one port answers chat JSON (and embeddings JSON at
+``/v1/embeddings``), the other the SSE transcript, and the gateway sees them as two providers
+(``openai`` and ``openai-sse``). The SSE port also serves an Anthropic Messages stream at
+``/v1/messages`` (the ``anthropic`` provider). Both upstreams send the same OpenAI bytes, since the
+canned replies come from the fakes' own wire modules.
+
+The Python fake is still the upstream for paced streams (a delay between chunks), which nginx cannot
+do: the 1,000-slow-streams memory measurement uses it.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.bodies import build_request
 from harness.procs import ManagedProcess, ProcessSet, free_port, pinned, wait_http
 from harness.scenarios import (
     CHAT_PATH,
     CHUNKS,
     CLAUDE_MODEL,
+    EMBEDDING_DIM,
+    EMBEDDING_MODEL,
+    EMBEDDINGS_PATH,
     MESSAGES_PATH,
     MODEL,
     UPSTREAM_KEY,
     Endpoint,
     Target,
+    scenario,
 )
 from harness.source import GomodelSource
+from harness.tools import find_or_install
 
 __all__ = ["RunningUpstream", "nginx_version", "start_fake", "start_nginx"]
 
@@ -52,17 +61,28 @@ class RunningUpstream:
 # --- the Python fake -------------------------------------------------------------------------------
 
 
-def start_fake(procs: ProcessSet, workdir: Path, cpus: str | None, source: GomodelSource) -> RunningUpstream:
+def start_fake(
+    procs: ProcessSet,
+    workdir: Path,
+    cpus: str | None,
+    source: GomodelSource,
+    *,
+    chunks: int = CHUNKS,
+    chunk_delay_ms: int = 0,
+) -> RunningUpstream:
+    """The project's fake; with ``chunk_delay_ms`` it paces its streams (one chunk per delay)."""
     port = free_port()
     argv = [
         sys.executable, "-m", "gomodel.testing.fake_upstream",
         "--host", "127.0.0.1", "--port", str(port),
-        "--chunks", str(CHUNKS), "--chunk-delay-ms", "0", "--api-key", UPSTREAM_KEY,
+        "--chunks", str(chunks), "--chunk-delay-ms", str(chunk_delay_ms), "--api-key", UPSTREAM_KEY,
+        "--models", f"{MODEL},{EMBEDDING_MODEL}", "--embedding-dim", str(EMBEDDING_DIM),
     ]  # fmt: skip
     # The same code as the gateway's, so that a --gomodel-ref run does not depend on the checkout.
     env = dict(os.environ) | source.env()
+    name = "fake" if not chunk_delay_ms else f"fake-paced-{chunk_delay_ms}ms"
     proc = procs.start(
-        "fake upstream", pinned(argv, cpus), log_path=workdir / "fake.log", env=env, cwd=workdir
+        f"{name} upstream", pinned(argv, cpus), log_path=workdir / f"{name}.log", env=env, cwd=workdir
     )
     base = f"http://127.0.0.1:{port}"
     wait_http(proc, f"{base}/v1/models", headers={"Authorization": f"Bearer {UPSTREAM_KEY}"})
@@ -73,15 +93,17 @@ def start_fake(procs: ProcessSet, workdir: Path, cpus: str | None, source: Gomod
         {
             "chat": Endpoint(url, MODEL, UPSTREAM_KEY),
             "chat_stream": Endpoint(url, MODEL, UPSTREAM_KEY, include_usage=True),
+            "embeddings": Endpoint(base + EMBEDDINGS_PATH, EMBEDDING_MODEL, UPSTREAM_KEY),
         },
     )
+    pacing = f", {chunks} chunks {chunk_delay_ms} ms apart" if chunk_delay_ms else ""
     return RunningUpstream(
         kind="fake",
-        description="gomodel.testing.fake_upstream (aiohttp + uvloop, one write per SSE event)",
+        description=f"gomodel.testing.fake_upstream (aiohttp + uvloop, one write per SSE event{pacing})",
         process=proc,
         direct=direct,
-        gateway_env=_provider_env("OPENAI", f"{base}/v1"),
-        gateway_models={"chat": MODEL, "chat_stream": MODEL},
+        gateway_env=_provider_env("OPENAI", f"{base}/v1", f"{MODEL},{EMBEDDING_MODEL}"),
+        gateway_models={"chat": MODEL, "chat_stream": MODEL, "embeddings": EMBEDDING_MODEL},
     )
 
 
@@ -90,18 +112,7 @@ def start_fake(procs: ProcessSet, workdir: Path, cpus: str | None, source: Gomod
 
 def nginx_binary(install: bool) -> str:
     """The nginx executable; installs Debian's package when allowed and missing."""
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if found:
-        return found
-    apt = shutil.which("apt-get")
-    if not install or apt is None:
-        raise RuntimeError("nginx not found: apt-get install -y nginx, or run with --upstream fake")
-    print("nginx not found; installing Debian's package (apt-get install -y nginx)", flush=True)
-    subprocess.run([apt, "install", "-y", "--no-install-recommends", "nginx"], check=True, timeout=600)
-    found = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin")
-    if not found:
-        raise RuntimeError("nginx still not found after apt-get install")
-    return found
+    return find_or_install("nginx", "nginx", install=install)
 
 
 def nginx_version(binary: str) -> str:
@@ -119,6 +130,16 @@ def canned_replies() -> tuple[bytes, bytes]:
     completion = reply.completion("chatcmpl-bench", MODEL, _PROMPT_TOKENS)
     events = reply.stream_events("chatcmpl-bench", MODEL, include_usage=True, prompt_tokens=_PROMPT_TOKENS)
     return completion, b"".join(events)
+
+
+def embeddings_reply() -> bytes:
+    """The fake's embeddings answer to the benchmark request (`bodies.py`): one float vector."""
+    from gomodel.testing import fake_upstream_wire as wire  # noqa: PLC0415
+
+    request = build_request(scenario("embeddings"), Endpoint("", EMBEDDING_MODEL, UPSTREAM_KEY))
+    call = wire.validate_embeddings(wire.require_object(wire.parse_json(request.body)))
+    body: bytes = wire.embeddings_body(call, EMBEDDING_DIM)
+    return body
 
 
 def anthropic_transcript() -> bytes:
@@ -151,6 +172,7 @@ def write_canned_files(www: Path) -> tuple[Path, Path]:
     roots = (www / "json", www / "sse")
     files = (
         (roots[0], CHAT_PATH, completion),
+        (roots[0], EMBEDDINGS_PATH, embeddings_reply()),
         (roots[1], CHAT_PATH, transcript),
         (roots[1], MESSAGES_PATH, anthropic_transcript()),
     )
@@ -203,6 +225,7 @@ http {{
         listen 127.0.0.1:{json_port};
         location = /health {{ return 200 'ok'; }}
         {_chat_location(json_root, "application/json")}
+        {_chat_location(json_root, "application/json", EMBEDDINGS_PATH)}
     }}
     server {{
         listen 127.0.0.1:{sse_port};
@@ -228,7 +251,8 @@ def start_nginx(procs: ProcessSet, workdir: Path, cpus: str | None, *, install: 
         wait_http(proc, f"http://127.0.0.1:{port}/health")
     json_base, sse_base = f"http://127.0.0.1:{json_port}", f"http://127.0.0.1:{sse_port}"
     providers = (
-        _provider_env("OPENAI", f"{json_base}/v1")
+        # Several models on one provider: gomodel's *_MODELS takes a comma-separated list.
+        _provider_env("OPENAI", f"{json_base}/v1", f"{MODEL},{EMBEDDING_MODEL}")
         | _provider_env("OPENAI_SSE", f"{sse_base}/v1")
         | _provider_env("ANTHROPIC", f"{sse_base}/v1", CLAUDE_MODEL)
     )
@@ -240,6 +264,7 @@ def start_nginx(procs: ProcessSet, workdir: Path, cpus: str | None, *, install: 
             "chat_stream": Endpoint(sse_base + CHAT_PATH, MODEL, UPSTREAM_KEY, include_usage=True),
             # What the gateway sends to its anthropic provider in scenarios (1) and (3).
             "messages_native": Endpoint(sse_base + MESSAGES_PATH, CLAUDE_MODEL, UPSTREAM_KEY),
+            "embeddings": Endpoint(json_base + EMBEDDINGS_PATH, EMBEDDING_MODEL, UPSTREAM_KEY),
         },
     )
     return RunningUpstream(
@@ -254,6 +279,7 @@ def start_nginx(procs: ProcessSet, workdir: Path, cpus: str | None, *, install: 
             "openai_to_anthropic": CLAUDE_MODEL,
             "messages_to_openai": f"openai-sse/{MODEL}",
             "messages_native": CLAUDE_MODEL,
+            "embeddings": EMBEDDING_MODEL,
         },
     )
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.bodies import Request
 from harness.procs import pinned
-from harness.scenarios import Endpoint
+from harness.tools import find_or_install
 
 __all__ = ["WrkResult", "parse_wrk", "run_wrk", "wrk_version"]
+
+#: The one Lua script: it sends the request the harness passes in its environment.
+SCRIPT = Path(__file__).resolve().parent.parent / "wrk" / "post.lua"
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _PERCENTILE = re.compile(r"^\s*(50|75|90|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
@@ -50,11 +53,8 @@ class WrkResult:
         return self.latency_ms[99]
 
 
-def wrk_binary() -> str:
-    found = shutil.which("wrk")
-    if found is None:
-        raise RuntimeError("wrk not found: apt-get install -y wrk")
-    return found
+def wrk_binary(*, install: bool = False) -> str:
+    return find_or_install("wrk", "wrk", install=install)
 
 
 def wrk_version() -> str:
@@ -83,8 +83,7 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def run_wrk(
-    endpoint: Endpoint,
-    script: Path,
+    request: Request,
     *,
     duration_s: int,
     connections: int,
@@ -94,16 +93,10 @@ def run_wrk(
     argv = [
         wrk_binary(), "--latency", "--timeout", _REQUEST_TIMEOUT,
         "-t", str(threads), "-c", str(connections), "-d", f"{duration_s}s",
-        "-s", str(script), endpoint.url,
+        "-s", str(SCRIPT), request.url,
     ]  # fmt: skip
     env = dict(os.environ)
-    env.update(
-        {
-            "BENCH_MODEL": endpoint.model,
-            "BENCH_API_KEY": endpoint.api_key,
-            "BENCH_INCLUDE_USAGE": "1" if endpoint.include_usage else "0",
-        }
-    )
+    env.update({"BENCH_BODY": request.body.decode(), "BENCH_HEADERS": request.header_lines()})
     # Own session: the harness decides when wrk stops, also on Ctrl-C.
     proc = subprocess.Popen(
         pinned(argv, cpus),
