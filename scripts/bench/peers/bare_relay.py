@@ -26,9 +26,7 @@ async def relay(request: web.Request) -> web.StreamResponse:
     headers = {"Content-Type": "application/json", "Authorization": request.headers.get("Authorization", "")}
     async with session.post(upstream + request.path, data=body, headers=headers) as reply:
         if reply.content_type != "text/event-stream":
-            return web.Response(
-                body=await reply.read(), status=reply.status, content_type=reply.content_type
-            )
+            return web.Response(body=await reply.read(), status=reply.status, content_type=reply.content_type)
         out = web.StreamResponse(status=reply.status)
         for name in _HOP_HEADERS:
             if name in reply.headers:
