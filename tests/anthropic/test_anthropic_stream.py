@@ -22,6 +22,7 @@ from gomodel.core.chat import (
     StreamFailed,
     StreamStart,
     TextDelta,
+    TextRun,
     ToolCallDelta,
     ToolCallStart,
     UsageReport,
@@ -40,11 +41,13 @@ def transcript(name: str) -> bytes:
 
 
 def decode(*chunks: bytes) -> list[StreamEvent]:
+    """The events of ``chunks`` fed one by one, a `TextRun` (a read's burst of text deltas) split into
+    its deltas: the goldens hold one event per upstream event, however the reads were cut."""
     decoder = MessagesStreamDecoder("anthropic", created=CREATED)
     events: list[StreamEvent] = []
-    for chunk in chunks:
-        events.extend(decoder.feed(chunk))
-    events.extend(decoder.flush())
+    for chunk in [*chunks, None]:
+        for event in decoder.feed(chunk) if chunk is not None else decoder.flush():
+            events.extend(event.deltas() if isinstance(event, TextRun) else [event])
     return events
 
 

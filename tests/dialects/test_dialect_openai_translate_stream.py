@@ -21,6 +21,7 @@ from gomodel.core.chat import (
     StreamFailed,
     StreamStart,
     TextDelta,
+    TextRun,
     ToolCallDelta,
     ToolCallStart,
     UsageReport,
@@ -73,11 +74,22 @@ EXPECTED_EVENTS: list[StreamEvent] = [
 
 
 def decode(pieces: Iterable[bytes], provider: str = "openai") -> list[StreamEvent]:
+    """The events, each `TextRun` as its deltas (what the pump hands an encoder that writes no runs)."""
     decoder = ChunkDecoder(provider)
     events: list[StreamEvent] = []
     for piece in pieces:
         events.extend(decoder.feed(piece))
-    return events + decoder.flush()
+    return split_runs(events + decoder.flush())
+
+
+def split_runs(events: Iterable[StreamEvent]) -> list[StreamEvent]:
+    split: list[StreamEvent] = []
+    for event in events:
+        if type(event) is TextRun:
+            split.extend(event.deltas())
+        else:
+            split.append(event)
+    return split
 
 
 def encode(events: Iterable[StreamEvent], *, include_usage: bool) -> bytes:

@@ -23,6 +23,7 @@ from gomodel.core.chat import (
     StreamFailed,
     StreamStart,
     TextDelta,
+    TextRun,
     UsageReport,
 )
 from gomodel.core.errors import (
@@ -73,7 +74,12 @@ def chat_request(model: str = "gpt-fake", *, stream: bool = False, **fields: Any
 
 
 async def collect(provider: Provider, request: ChatRequest) -> list[StreamEvent]:
-    return [event async for batch in provider.chat_stream(request) for event in batch]
+    """The provider's events, runs of text split back into their deltas (as `pump` does)."""
+    events: list[StreamEvent] = []
+    async for batch in provider.chat_stream(request):
+        for event in batch:
+            events.extend(event.deltas() if isinstance(event, TextRun) else [event])
+    return events
 
 
 def test_registry_builds_the_openai_compatible_provider(upstream: FakeUpstream) -> None:

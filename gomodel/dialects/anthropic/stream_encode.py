@@ -3,13 +3,17 @@
 Content blocks are numbered in the order they open; a block closes (``content_block_stop``) as soon as
 another one starts, because Anthropic never interleaves blocks. Tool-call argument deltas from chat
 upstreams become ``input_json_delta`` events of their ``tool_use`` block.
+
+A ``content_block_delta`` is written as fixed bytes around one ``orjson.dumps`` of its string, never as
+a dict: the bytes are those orjson writes for the dict, keys in the same order, without building it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-import orjson
+from orjson import dumps
 
 from gomodel.core.chat import (
     Finish,
@@ -18,6 +22,7 @@ from gomodel.core.chat import (
     StreamEvent,
     StreamStart,
     TextDelta,
+    TextRun,
     ToolCallDelta,
     ToolCallStart,
     UsageReport,
@@ -49,23 +54,47 @@ def anthropic_error_body(error: GatewayError, message: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": anthropic_error_type(error), "message": message}}
 
 
-_TEXT_DELTA_OPEN = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
-_TEXT_DELTA_MIDDLE = b',"delta":{"type":"text_delta","text":'
-_TEXT_DELTA_CLOSE = b"}}\n\n"
+# A content_block_delta: _DELTA_OPEN, the block index, a delta kind's opening, the string, _DELTA_CLOSE.
+_DELTA_OPEN = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+_TEXT = b',"delta":{"type":"text_delta","text":'
+_THINKING = b',"delta":{"type":"thinking_delta","thinking":'
+_SIGNATURE = b',"delta":{"type":"signature_delta","signature":'
+_ARGUMENTS = b',"delta":{"type":"input_json_delta","partial_json":'
+_DELTA_CLOSE = b"}}\n\n"
+_QUOTE = b'"'
+# The other events of a stream, as fixed bytes around their variable parts.
+_MESSAGE_START = b'event: message_start\ndata: {"type":"message_start","message":'
+_BLOCK_START = b'event: content_block_start\ndata: {"type":"content_block_start","index":'
+_TEXT_BLOCK = b',"content_block":{"type":"text","text":""}}\n\n'
+_THINKING_BLOCK = b',"content_block":{"type":"thinking","thinking":"","signature":""}}\n\n'
+_TOOL_BLOCK = b',"content_block":{"type":"tool_use","id":'
+_BLOCK_STOP = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":'
+_MESSAGE_DELTA = b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":'
+_MESSAGE_STOP = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
 
 
 def _event(kind: str, data: dict[str, Any]) -> bytes:
-    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+    return b"event: " + kind.encode() + b"\ndata: " + dumps(data) + b"\n\n"
+
+
+def _delta_head(index: int, kind: bytes) -> bytes:
+    return _DELTA_OPEN + str(index).encode() + kind
 
 
 class AnthropicStreamEncoder:
+    #: `TextRun` events are written whole, all their deltas in one pass (the pump need not split them).
+    text_runs: ClassVar[bool] = True
+
     def __init__(self, model: str) -> None:
         self._model = model
         self._index = -1
         self._open: str | None = None  # "text" | "thinking" | "tool_use"
-        self._tool_blocks: dict[int, int] = {}
+        #: Tool call index -> its tool_use block's argument deltas up to the string.
+        self._tool_heads: dict[int, bytes] = {}
         self._finish: FinishReason = "stop"
         self.usage: Usage | None = None
+        #: The open text block's text deltas up to the string.
+        self._text_head = b""
 
     def start(self, event: StreamStart) -> bytes:
         self.usage = event.usage
@@ -79,85 +108,124 @@ class AnthropicStreamEncoder:
             "stop_sequence": None,
             "usage": usage_to_anthropic(event.usage),
         }
-        return _event("message_start", {"type": "message_start", "message": message})
+        return _MESSAGE_START + dumps(message) + b"}\n\n"
 
     def encode(self, event: StreamEvent) -> bytes:
-        if isinstance(event, TextDelta):
-            if not event.text:
-                return b""
-            out = self._ensure("text", {"type": "text", "text": ""})
-            # The most frequent event: splice index and text into fixed bytes rather than dumping a dict.
-            index = str(self._index).encode()
-            return (
-                out
-                + _TEXT_DELTA_OPEN
-                + index
-                + _TEXT_DELTA_MIDDLE
-                + orjson.dumps(event.text)
-                + _TEXT_DELTA_CLOSE
-            )
-        if isinstance(event, ToolCallDelta):
-            if event.index not in self._tool_blocks or not event.arguments:
-                return b""
-            delta = {"type": "input_json_delta", "partial_json": event.arguments}
-            data = {"type": "content_block_delta", "index": self._tool_blocks[event.index], "delta": delta}
-            return _event("content_block_delta", data)
-        if isinstance(event, ReasoningDelta):
-            out = b""
-            if event.text:
-                out += self._ensure("thinking", {"type": "thinking", "thinking": "", "signature": ""})
-                out += self._delta({"type": "thinking_delta", "thinking": event.text})
-            if event.signature:
-                out += self._ensure("thinking", {"type": "thinking", "thinking": "", "signature": ""})
-                out += self._delta({"type": "signature_delta", "signature": event.signature})
-            return out
-        if isinstance(event, ToolCallStart):
-            out = self._close()
-            self._index += 1
-            self._open = "tool_use"
-            self._tool_blocks[event.index] = self._index
-            block = {"type": "tool_use", "id": event.id, "name": event.name, "input": {}}
-            return out + _event(
-                "content_block_start",
-                {"type": "content_block_start", "index": self._index, "content_block": block},
-            )
-        if isinstance(event, Finish):
-            self._finish = event.reason
-        elif isinstance(event, UsageReport):
-            self.usage = event.usage
-        return b""
+        if type(event) is TextDelta and self._open == "text":
+            # The most frequent event, in its open block: checked before any dispatch (callgrind:
+            # 2.2k instructions an event, against 4.6k through the isinstance chain this replaced).
+            return self._text_head + dumps(event.text) + _DELTA_CLOSE if event.text else b""
+        encode = _ENCODE.get(type(event))
+        if encode is None:
+            encode = _inherited(type(event))
+        return encode(self, event)
 
     def finish(self) -> bytes:
-        delta = {
-            "type": "message_delta",
-            "delta": {"stop_reason": stop_reason(self._finish), "stop_sequence": None},
-        }
-        delta["usage"] = usage_to_anthropic(self.usage)
-        return (
-            self._close() + _event("message_delta", delta) + _event("message_stop", {"type": "message_stop"})
-        )
+        usage = dumps(usage_to_anthropic(self.usage))
+        reason = dumps(stop_reason(self._finish))
+        delta = _MESSAGE_DELTA + reason + b',"stop_sequence":null},"usage":' + usage + b"}\n\n"
+        return self._close() + delta + _MESSAGE_STOP
 
     @staticmethod
     def fail(error: GatewayError, message: str) -> bytes:
         """A mid-stream ``error`` event; the Anthropic SDK raises on it."""
         return _event("error", anthropic_error_body(error, message))
 
-    def _ensure(self, kind: str, block: dict[str, Any]) -> bytes:
+    # --- one method per event type (`_ENCODE`) ----------------------------------------------------
+
+    def _text(self, event: TextDelta) -> bytes:
+        if not event.text:
+            return b""
+        return self._ensure("text", _TEXT_BLOCK) + self._text_head + dumps(event.text) + _DELTA_CLOSE
+
+    def _text_run(self, event: TextRun) -> bytes:
+        # Every delta of the run in one join: ~0.1k instructions a delta with the upstream's JSON at
+        # hand, against ~3.5k for a TextDelta through the pump and `encode` (callgrind).
+        quote = _QUOTE
+        strings: Any = event.escaped
+        if strings is None:
+            quote = b""
+            strings = list(map(dumps, filter(None, event.texts)))
+            if not strings:
+                return b""
+        out = self._ensure("text", _TEXT_BLOCK)
+        head = self._text_head + quote
+        tail = quote + _DELTA_CLOSE
+        return out + head + (tail + head).join(strings) + tail
+
+    def _arguments(self, event: ToolCallDelta) -> bytes:
+        head = self._tool_heads.get(event.index)
+        if head is None or not event.arguments:
+            return b""
+        return head + dumps(event.arguments) + _DELTA_CLOSE
+
+    def _reasoning(self, event: ReasoningDelta) -> bytes:
+        out = b""
+        if event.text:
+            out += self._ensure("thinking", _THINKING_BLOCK)
+            out += _delta_head(self._index, _THINKING) + dumps(event.text) + _DELTA_CLOSE
+        if event.signature:
+            out += self._ensure("thinking", _THINKING_BLOCK)
+            out += _delta_head(self._index, _SIGNATURE) + dumps(event.signature) + _DELTA_CLOSE
+        return out
+
+    def _tool_start(self, event: ToolCallStart) -> bytes:
+        out = self._close()
+        self._index += 1
+        self._open = "tool_use"
+        index = str(self._index).encode()
+        self._tool_heads[event.index] = _DELTA_OPEN + index + _ARGUMENTS
+        block = _TOOL_BLOCK + dumps(event.id) + b',"name":' + dumps(event.name) + b',"input":{}}}\n\n'
+        return out + _BLOCK_START + index + block
+
+    def _finish_reason(self, event: Finish) -> bytes:
+        self._finish = event.reason
+        return b""
+
+    def _usage(self, event: UsageReport) -> bytes:
+        self.usage = event.usage
+        return b""
+
+    def _nothing(self, event: StreamEvent) -> bytes:
+        return b""
+
+    # --- blocks -----------------------------------------------------------------------------------
+
+    def _ensure(self, kind: str, block: bytes) -> bytes:
+        """Open a ``kind`` block (its start event's bytes after the index: ``block``) unless it is open."""
         if self._open == kind:
             return b""
         out = self._close()
         self._index += 1
         self._open = kind
-        start = {"type": "content_block_start", "index": self._index, "content_block": block}
-        return out + _event("content_block_start", start)
-
-    def _delta(self, delta: dict[str, Any]) -> bytes:
-        return _event(
-            "content_block_delta", {"type": "content_block_delta", "index": self._index, "delta": delta}
-        )
+        index = str(self._index).encode()
+        if kind == "text":
+            self._text_head = _DELTA_OPEN + index + _TEXT
+        return out + _BLOCK_START + index + block
 
     def _close(self) -> bytes:
         if self._open is None:
             return b""
         self._open = None
-        return _event("content_block_stop", {"type": "content_block_stop", "index": self._index})
+        return _BLOCK_STOP + str(self._index).encode() + b"}\n\n"
+
+
+_Encode = Callable[[AnthropicStreamEncoder, Any], bytes]
+
+_ENCODE: dict[type, _Encode] = {
+    TextDelta: AnthropicStreamEncoder._text,
+    TextRun: AnthropicStreamEncoder._text_run,
+    ToolCallDelta: AnthropicStreamEncoder._arguments,
+    ReasoningDelta: AnthropicStreamEncoder._reasoning,
+    ToolCallStart: AnthropicStreamEncoder._tool_start,
+    Finish: AnthropicStreamEncoder._finish_reason,
+    UsageReport: AnthropicStreamEncoder._usage,
+}
+
+
+def _inherited(kind: type) -> _Encode:
+    """A subclass is encoded as its nearest listed base; other events (start, failure) write nothing."""
+    for base in kind.__mro__:
+        if base in _ENCODE:
+            return _ENCODE[base]
+    return AnthropicStreamEncoder._nothing
