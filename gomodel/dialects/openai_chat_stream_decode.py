@@ -59,13 +59,14 @@ class _Envelope:
     a JSON string's inside, means exactly ``TextDelta(text)`` (nothing if empty).
     """
 
-    __slots__ = ("head", "inner", "literal", "seam", "tail")
+    __slots__ = ("head", "inner", "literal", "seam", "tail", "tail_end")
 
     def __init__(self, head: bytes, tail: bytes) -> None:
         self.head = head
         self.tail = tail
         #: Where one event of a run ends and the next begins.
-        self.seam = tail + b"\n\n" + head
+        self.tail_end = tail + b"\n\n"
+        self.seam = self.tail_end + head
         #: Where an event has the JSON string, quotes included, and its inside.
         self.literal = slice(len(head) - 1, 1 - len(tail))
         self.inner = slice(len(head), -len(tail))
@@ -81,7 +82,7 @@ class _Envelope:
             return None
         return text if type(text) is str else None
 
-    def run(self, events: list[bytes], out: list[StreamEvent]) -> bool:
+    def run(self, block: bytes, offset: int, events: list[bytes], out: list[StreamEvent]) -> bool:
         """Append the texts of ``events`` if they all are chunks in this envelope; a run of chunks costs
         ~3k instructions a chunk, read one by one the slow way ~30k.
 
@@ -92,7 +93,7 @@ class _Envelope:
         """
         insides = cast("list[bytes]", list(map(getitem, events, repeat(self.inner))))
         joined = b'"\n,"'.join(insides)
-        if self.head + joined.replace(b'"\n,"', self.seam) + self.tail != b"\n\n".join(events):
+        if not block.startswith(self.head + joined.replace(b'"\n,"', self.seam) + self.tail_end, offset):
             return False
         try:
             texts = loads(b'["' + joined + b'"]')
@@ -161,18 +162,24 @@ class ChunkDecoder:
         count = len(events)
         first = 0
         wide = True
+        #: Events from here on are known not to start as the envelope's chunks do (as found looking for
+        #: the run's end: a later envelope, learnt in this block, is tried from the next block on).
+        other = count
         while first < count:
             event = events[first]
             envelope = self._envelope
-            if envelope is not None and event.startswith(envelope.head):
+            if envelope is not None and first < other and event.startswith(envelope.head):
                 if wide:
                     wide = False
                     last = count - 1
                     while last > first and not events[last].startswith(envelope.head):
                         last -= 1
-                    if last > first and envelope.run(events[first : last + 1], out):
-                        first = last + 1
-                        continue
+                    other = last + 1
+                    if last > first:
+                        offset = sum(map(len, events[:first])) + 2 * first
+                        if envelope.run(block, offset, events[first:other], out):
+                            first = other
+                            continue
                 text = envelope.text(event)
                 if text is not None:
                     if text:

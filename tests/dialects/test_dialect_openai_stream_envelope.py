@@ -1,0 +1,195 @@
+"""`ChunkDecoder`'s fast path: text chunks read through the envelope learnt from the first one.
+
+Whatever the fast path does, the events must be those of reading every chunk the slow way (parsing its
+JSON), once each `TextRun` is split into its deltas as the pump splits it. The slow way is the same
+decoder never allowed to learn an envelope.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+
+import orjson
+import pytest
+
+from gomodel.core.chat import StreamEvent, StreamFailed, StreamStart, TextDelta, TextRun
+from gomodel.dialects import openai_chat_stream_decode
+from gomodel.dialects.openai_chat_stream_decode import ChunkDecoder
+
+CHUNK = (
+    '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-x",'
+    '"choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}],"usage":null}'
+)
+USAGE = (
+    '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-x",'
+    '"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}'
+)
+ROLE = CHUNK % ('{"role":"assistant","content":""}', "null")
+FINISH = CHUNK % ("{}", '"stop"')
+CALL = '{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}'
+#: Texts a chunk's string may hold: plain, multibyte, and every kind that needs an escape.
+TEXTS = ["Hello", " wor", "", "é", "東京", "🌦️", 'a "quote"', "back\\slash", "line\nbreak", "\x00", "\x1f"]
+
+
+def chunk(delta: str, finish: str = "null") -> str:
+    return CHUNK % (delta, finish)
+
+
+def text_chunk(text: str) -> str:
+    return chunk(orjson.dumps({"content": text}).decode())
+
+
+def sse(*chunks: str) -> bytes:
+    return b"".join(f"data: {chunk}\n\n".encode() for chunk in chunks)
+
+
+def body(texts: Iterable[str]) -> bytes:
+    return sse(ROLE, *map(text_chunk, texts), FINISH, USAGE, "[DONE]")
+
+
+def split_runs(events: Iterable[StreamEvent]) -> list[StreamEvent]:
+    split: list[StreamEvent] = []
+    for event in events:
+        split.extend(event.deltas() if type(event) is TextRun else [event])
+    return split
+
+
+def comparable(events: Iterable[StreamEvent]) -> list[object]:
+    """Failures compare by their error's type and message (errors compare by identity)."""
+    return [(type(e.error), str(e.error)) if isinstance(e, StreamFailed) else e for e in split_runs(events)]
+
+
+def decode(pieces: Iterable[bytes]) -> list[StreamEvent]:
+    decoder = ChunkDecoder("openai")
+    events: list[StreamEvent] = []
+    for piece in pieces:
+        events += decoder.feed(piece)
+    return events + decoder.flush()
+
+
+def decode_slowly(pieces: Iterable[bytes], monkeypatch: pytest.MonkeyPatch) -> list[StreamEvent]:
+    with monkeypatch.context() as patch:
+        patch.setattr(openai_chat_stream_decode, "_MAX_LEARNT", 0)
+        return decode(pieces)
+
+
+def cuts(data: bytes, rng: random.Random) -> list[bytes]:
+    points = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(1, 9))))
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+
+
+def per_event(data: bytes) -> list[bytes]:
+    blank = b"\r\n\r\n" if b"\r" in data else b"\n\n"
+    return [event + blank for event in data.split(blank)[:-1]]
+
+
+# --- what the fast path gives ----------------------------------------------------------------------------
+
+
+def test_text_chunks_read_together_come_as_one_run_with_their_json() -> None:
+    events = decode([body(["Hello", " wor", "ld", "!"])])
+
+    assert events[0] == StreamStart(id="chatcmpl-1", model="gpt-x", created=1700000000)
+    # The first text chunk is read the slow way (the envelope is learnt from it), the rest at once.
+    assert events[1] == TextDelta("Hello")
+    run = events[2]
+    assert type(run) is TextRun
+    assert run.texts == (" wor", "ld", "!")
+    assert run.text == " world!"
+    assert run.escaped == (b" wor", b"ld", b"!")
+
+
+def test_a_run_with_a_text_needing_escapes_has_no_escaped_json() -> None:
+    run = decode([body(["Hello", "a", 'say "hi"', "b"])])[2]
+
+    assert type(run) is TextRun
+    assert run.texts == ("a", 'say "hi"', "b")
+    assert run.escaped is None
+
+
+def test_empty_texts_inside_a_run_are_left_out() -> None:
+    run = decode([body(["Hello", "a", "", "b"])])[2]
+
+    assert type(run) is TextRun
+    assert run.texts == ("a", "b")
+    assert run.escaped == (b"a", b"b")
+
+
+def test_chunks_read_one_read_at_a_time_are_plain_text_deltas() -> None:
+    events = decode(per_event(body(["Hello", " wor", "ld"])))
+
+    assert events[1:4] == [TextDelta("Hello"), TextDelta(" wor"), TextDelta("ld")]
+
+
+# --- the fast path changes nothing -----------------------------------------------------------------------
+
+
+def variants(rng: random.Random) -> bytes:
+    """A stream whose text chunks mostly share one envelope, with every kind of chunk that must not."""
+    chunks = [ROLE]
+    for _ in range(rng.randint(1, 40)):
+        roll = rng.random()
+        text = rng.choice(TEXTS) if roll < 0.3 else f"tok{rng.randint(0, 99)} "
+        if roll < 0.7:
+            chunks.append(text_chunk(text))
+        elif roll < 0.74:  # the same chunk, written with blanks
+            chunks.append(text_chunk(text).replace('":', '": ').replace(',"', ', "'))
+        elif roll < 0.78:  # Python's json.dumps: non-ASCII escaped
+            literal = orjson.dumps(text).decode().replace("é", "\\u00e9")
+            chunks.append(chunk('{"content": ' + literal + "}"))
+        elif roll < 0.82:
+            chunks.append(text_chunk(text).replace("1700000000", "1700000001"))
+        elif roll < 0.84:
+            chunks.append(text_chunk(text)[:-1] + ',"extra":{"content":"x"}}')
+        elif roll < 0.86:
+            chunks.append(chunk('{"content":"r","role":"assistant"}'))
+        elif roll < 0.88:
+            chunks.append(chunk('{"content":null,"reasoning_content":"hmm"}'))
+        elif roll < 0.9:
+            chunks.append(chunk('{"content":7}'))
+        elif roll < 0.92:
+            chunks.append(chunk('{"content":"t"}', '"length"'))
+        elif roll < 0.94:
+            chunks.append(chunk('{"content":"c","tool_calls":[' + CALL + "]}"))
+        elif roll < 0.96:
+            chunks.append(text_chunk(text).replace('"usage":null', '"usage":{"prompt_tokens":1}'))
+        elif roll < 0.98:
+            chunks.append(text_chunk(text)[:-3])  # broken JSON
+        else:
+            chunks.append('{"error":{"message":"overloaded"}}')
+    chunks += [FINISH, USAGE, "[DONE]"]
+    data = sse(*chunks)
+    if rng.random() < 0.1:
+        data = data.replace(b"\n", b"\r\n")
+    if rng.random() < 0.1:
+        data = data.replace(b"\n\ndata: ", b"\n\n: keep-alive\n\ndata: ", 3)
+    return data
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_every_stream_decodes_as_the_slow_way_reads_it(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    data = variants(rng)
+    expected = comparable(decode_slowly([data], monkeypatch))
+
+    for pieces in ([data], per_event(data), cuts(data, rng), [data[i : i + 1] for i in range(len(data))]):
+        assert comparable(decode(pieces)) == expected
+
+
+def test_a_text_that_is_the_probe_itself_is_read_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = body(["\x00", "a", "\x00", "b", "\x00"])
+
+    assert comparable(decode([data])) == comparable(decode_slowly([data], monkeypatch))
+
+
+def test_a_content_key_elsewhere_in_the_chunk_is_not_taken_for_the_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The only compact '"content":' is another key's; the delta's is written with a blank.
+    chunks = [
+        chunk('{"content" : ' + orjson.dumps(t).decode() + "}")[:-1] + ',"x":{"content":"y"}}' for t in "abcd"
+    ]
+    data = sse(ROLE, *chunks, FINISH)
+
+    assert comparable(decode([data])) == comparable(decode_slowly([data], monkeypatch))
