@@ -8,15 +8,12 @@ resolution.
 
 from __future__ import annotations
 
-import os
-import signal
 import statistics
-import subprocess
 import tempfile
 from dataclasses import dataclass
 
 from harness.bodies import Request
-from harness.procs import pinned
+from harness.procs import run_load_tool
 from harness.tools import find_or_install, package_version
 
 __all__ = ["WORKERS", "HeyResult", "hey_version", "parse_hey_csv", "run_hey"]
@@ -26,7 +23,6 @@ __all__ = ["WORKERS", "HeyResult", "hey_version", "parse_hey_csv", "run_hey"]
 #: queueing, not latency. At 100 req/s one worker has 10 ms per request; the table shows the rate
 #: actually reached, in brackets, in case a slow target fell behind.
 WORKERS = 1
-_PROCESS_SLACK = 30.0
 _REQUEST_TIMEOUT_S = 10
 
 
@@ -101,19 +97,5 @@ def run_hey(request: Request, *, rate: float, duration_s: int, cpus: str | None)
             # -T sets Content-Type; hey's -H would add a second one next to its default.
             argv += ["-T", value] if name.lower() == "content-type" else ["-H", f"{name}: {value}"]
         argv.append(request.url)
-        proc = subprocess.Popen(
-            pinned(argv, cpus),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        try:
-            output, _ = proc.communicate(timeout=duration_s + _PROCESS_SLACK)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-    if proc.returncode != 0:
-        raise RuntimeError(f"hey exited with {proc.returncode}:\n{output[-2000:]}")
+        output = run_load_tool("hey", argv, cpus=cpus, duration_s=duration_s)
     return parse_hey_csv(output, rate, duration_s)

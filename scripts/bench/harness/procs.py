@@ -29,6 +29,7 @@ __all__ = [
     "group_pids",
     "pinned",
     "rss_bytes",
+    "run_load_tool",
     "wait_http",
     "wait_port",
 ]
@@ -86,6 +87,39 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+#: Slack on top of a load tool's own duration before the harness gives up on it.
+_TOOL_SLACK = 30.0
+
+
+def run_load_tool(
+    name: str,
+    argv: Sequence[str],
+    *,
+    cpus: str | None,
+    duration_s: float,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """Run wrk or hey pinned to ``cpus`` in a session of its own (the harness, not a terminal's
+    Ctrl-C, decides when it stops) and return its output; killed if it overruns its duration."""
+    proc = subprocess.Popen(
+        pinned(argv, cpus),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=None if env is None else dict(env),
+        start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=duration_s + _TOOL_SLACK)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{name} exited with {proc.returncode}:\n{output[-2000:]}")
+    return output
 
 
 def pinned(argv: Sequence[str], cpus: str | None) -> list[str]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.bodies import Request
-from harness.procs import pinned
+from harness.procs import run_load_tool
 from harness.tools import find_or_install
 
 __all__ = ["WrkResult", "parse_wrk", "run_wrk", "wrk_version"]
@@ -26,8 +25,6 @@ _SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), ti
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 # wrk's own per-request timeout; a stuck request then shows up as an error instead of hanging.
 _REQUEST_TIMEOUT = "10s"
-# Slack on top of the test duration before the harness gives up on wrk itself.
-_PROCESS_SLACK = 30.0
 
 
 @dataclass(frozen=True)
@@ -97,21 +94,5 @@ def run_wrk(
     ]  # fmt: skip
     env = dict(os.environ)
     env.update({"BENCH_BODY": request.body.decode(), "BENCH_HEADERS": request.header_lines()})
-    # Own session: the harness decides when wrk stops, also on Ctrl-C.
-    proc = subprocess.Popen(
-        pinned(argv, cpus),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        output, _ = proc.communicate(timeout=duration_s + _PROCESS_SLACK)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    if proc.returncode != 0:
-        raise RuntimeError(f"wrk exited with {proc.returncode}:\n{output}")
+    output = run_load_tool("wrk", argv, cpus=cpus, duration_s=duration_s, env=env)
     return parse_wrk(output)
