@@ -10,17 +10,23 @@ import orjson
 from gomodel.core.errors import InvalidRequestError
 from gomodel.core.records import Usage
 from gomodel.dialects.json_body import decode_object, require_model
+from gomodel.dialects.json_member import UNKNOWN, last_object_member
 from gomodel.dialects.openai_usage import usage_from_mapping
 from gomodel.dialects.sse import event_data, event_start
 
 __all__ = ["ChatCall", "ChatStreamFilter", "parse_chat_request", "upstream_chat_body", "usage_from_response"]
 
 DONE = b"[DONE]"
+#: Answers larger than this have their usage read by `last_object_member` (an embeddings answer).
+QUICK_READ_FROM = 4096
 
 
-@attrs.frozen(slots=True)
+@attrs.define(slots=True)
 class ChatCall:
-    """The parts of a chat request the gateway acts on; ``payload`` is the whole decoded body."""
+    """The parts of a chat request the gateway acts on; ``payload`` is the whole decoded body.
+
+    Built once per request and never changed: not frozen, because a frozen attrs class sets each
+    field through ``object.__setattr__``."""
 
     payload: dict[str, Any]
     model: str
@@ -30,27 +36,37 @@ class ChatCall:
 
 
 def parse_chat_request(body: bytes) -> ChatCall:
-    payload = decode_object(body)
-    model = require_model(payload)
+    # The common case is checked inline, exact types as JSON decodes them; the shared helpers are
+    # called only to word a 400. Read on every chat request.
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        payload = None
+    if type(payload) is not dict:
+        payload = decode_object(body)  # raises the 400 that says what is wrong
+    model = payload.get("model")
+    if type(model) is not str or not model.strip():
+        model = require_model(payload)
     messages = payload.get("messages")
-    if not isinstance(messages, list) or not messages:
+    if type(messages) is not list or not messages:
         raise InvalidRequestError(
             "'messages' must be a non-empty array of message objects",
             param="messages",
             code="invalid_messages",
         )
-    if not all(isinstance(m, dict) for m in messages):
-        raise InvalidRequestError("every entry of 'messages' must be an object", param="messages")
+    for message in messages:
+        if type(message) is not dict:  # decoded JSON: exactly dict, never a subclass
+            raise InvalidRequestError("every entry of 'messages' must be an object", param="messages")
     stream = payload.get("stream", False)
     if stream is None:
         stream = False
-    if not isinstance(stream, bool):
+    if type(stream) is not bool:
         raise InvalidRequestError("'stream' must be a boolean", param="stream")
     options = payload.get("stream_options")
-    if options is not None and not isinstance(options, dict):
+    if options is not None and type(options) is not dict:
         raise InvalidRequestError("'stream_options' must be an object", param="stream_options")
     wants_usage = bool(options and options.get("include_usage") is True)
-    return ChatCall(payload=payload, model=model, stream=stream, wants_usage=wants_usage)
+    return ChatCall(payload, model, stream, wants_usage)
 
 
 def upstream_chat_body(call: ChatCall, raw: bytes, upstream_model: str, *, force_usage: bool) -> bytes:
@@ -67,11 +83,15 @@ def upstream_chat_body(call: ChatCall, raw: bytes, upstream_model: str, *, force
 
 def usage_from_response(body: bytes) -> Usage | None:
     """Usage of a non-streaming chat or embeddings response; None when absent or unreadable."""
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    return usage_from_mapping(payload.get("usage")) if isinstance(payload, dict) else None
+    # Below a few kilobytes decoding the whole answer costs less than the Python steps of the quick read.
+    usage = last_object_member(body, b'"usage"') if len(body) > QUICK_READ_FROM else UNKNOWN
+    if usage is UNKNOWN:
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        usage = payload.get("usage") if isinstance(payload, dict) else None
+    return usage_from_mapping(usage)
 
 
 def _has_usage_object(data: bytes) -> bool:

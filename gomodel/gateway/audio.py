@@ -66,8 +66,7 @@ class AudioService:
                 if route.model == record.requested_model
                 else orjson.dumps({**payload, "model": route.model})
             )
-            answer = await self._inference.post(route, "/audio/speech", body, record)
-            return Reply(status=answer.status, body=answer.body, content_type=answer.content_type)
+            return await self._inference.post(route, "/audio/speech", body, record)
 
     async def transcription(self, ctx: CallContext, raw: bytes, content_type: str) -> Reply:
         with RecordBuilder(ctx, self._records) as record:
@@ -89,8 +88,7 @@ class AudioService:
             if route.model != record.requested_model:
                 renamed = FormField(name="model", value=route.model.encode())
                 raw, content_type = encode_form([renamed if p.name == "model" else p for p in parts])
-            answer = await self._inference.post(route, "/audio/transcriptions", raw, record, content_type)
-            return Reply(status=answer.status, body=answer.body, content_type=answer.content_type)
+            return await self._inference.post(route, "/audio/transcriptions", raw, record, content_type)
 
     async def _mimo_transcription(
         self, route: Route[Provider], fields: dict[str, FormField], record: RecordBuilder

@@ -81,10 +81,11 @@ class RecordBuilder:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: object) -> None:
         """Exactly one record however the block ends: a gateway error is noted with its status, a
         cancelled handler (the client went away) as 499; the exception continues."""
-        if isinstance(error, GatewayError):
-            self.fail(error)
-        elif isinstance(error, asyncio.CancelledError | ConnectionResetError):
-            self.client_gone()
+        if error is not None:
+            if isinstance(error, GatewayError):
+                self.fail(error)
+            elif isinstance(error, asyncio.CancelledError | ConnectionResetError):
+                self.client_gone()
         self.finish()
 
     def first_byte(self) -> None:
@@ -108,22 +109,23 @@ class RecordBuilder:
         ctx = self._ctx
         now = time.perf_counter()
         self._sink.submit(
+            # Positional, in field order (see `RequestRecord`).
             RequestRecord(
-                request_id=ctx.request_id,
-                timestamp=ctx.timestamp,
-                endpoint=ctx.endpoint,
-                method=ctx.method,
-                requested_model=self.requested_model,
-                model=self.model,
-                provider=self.provider,
-                provider_type=self.provider_type,
-                user_path=ctx.user_path,
-                stream=self.stream,
-                status=self.status,
-                latency_ms=(now - ctx.started) * 1000.0,
-                ttft_ms=(self.ttft - ctx.started) * 1000.0 if self.ttft is not None else None,
-                usage=self.usage,
-                error_type=self.error_type,
-                error_message=self.error_message,
+                ctx.request_id,
+                ctx.timestamp,
+                ctx.endpoint,
+                ctx.method,
+                self.requested_model,
+                self.model,
+                self.provider,
+                self.provider_type,
+                ctx.user_path,
+                self.stream,
+                self.status,
+                (now - ctx.started) * 1000.0,
+                (self.ttft - ctx.started) * 1000.0 if self.ttft is not None else None,
+                self.usage,
+                self.error_type,
+                self.error_message,
             )
         )

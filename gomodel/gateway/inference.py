@@ -52,16 +52,20 @@ from gomodel.providers.registry import Provider
 from gomodel.routing.catalog import ModelCatalog, Route
 from gomodel.routing.refresher import ModelRefresher
 
-__all__ = ["InferenceService", "Reply", "Upstream", "require_json"]
+__all__ = ["InferenceService", "Reply", "require_json"]
 
 CHAT_PATH = "/chat/completions"
 EMBEDDINGS_PATH = "/embeddings"
 OPENAI = "openai_chat"
 
 
-@attrs.frozen(slots=True)
+@attrs.define(slots=True)
 class Reply:
-    """A complete (non-streamed) answer."""
+    """A complete (non-streamed) answer: the gateway's own, or a provider's relayed as it came.
+
+    Built positionally on the hot path, and not frozen: a frozen attrs class sets each field through
+    ``object.__setattr__``.
+    """
 
     status: int
     body: bytes
@@ -84,31 +88,24 @@ class StreamObserver(Protocol):
     def keep(self, event: bytes) -> bool: ...
 
 
-@attrs.frozen(slots=True)
-class Upstream:
-    """A provider's complete answer to a relayed request."""
-
-    status: int
-    body: bytes
-    content_type: str
-
-
-def require_json(provider: str, answer: Upstream) -> Upstream:
+def require_json(provider: str, answer: Reply) -> Reply:
     """A relayed answer from a JSON API must be JSON: a proxy's HTML page with a 200 is a failure."""
-    if answer.content_type.partition(";")[0].strip().lower() != "application/json":
+    kind = answer.content_type
+    if kind.partition(";")[0].strip().lower() != "application/json":
         raise UpstreamError(
-            f"provider {provider} answered with {answer.content_type!r} instead of JSON",
+            f"provider {provider} answered with {kind!r} instead of JSON",
             code="upstream_not_json",
         )
     return answer
 
 
-def _unary_reply(route: Route[Provider], upstream: Upstream, record: RecordBuilder) -> Reply:
+def _unary_reply(route: Route[Provider], answer: Reply, record: RecordBuilder) -> Reply:
     """A relayed non-streaming answer, its usage noted. Not a coroutine of its own: every frame on
     the await chain is passed through again each time the request's task resumes."""
-    answer = require_json(route.provider.name, upstream)
+    if answer.content_type != "application/json":
+        require_json(route.provider.name, answer)
     record.usage = usage_from_response(answer.body)
-    return Reply(status=answer.status, body=answer.body)
+    return answer
 
 
 class InferenceService:
@@ -200,7 +197,7 @@ class InferenceService:
         *,
         extra_headers: Mapping[str, str] | None = None,
         error_mapper: ErrorMapper = error_from_upstream,
-    ) -> Upstream:
+    ) -> Reply:
         """POST ``body`` to the provider's native ``path`` and read the whole answer (4xx/5xx raise)."""
         provider = route.provider
         url, headers = await provider.relay_target(path, route.model)
@@ -214,7 +211,7 @@ class InferenceService:
             if upstream.status >= 400:
                 raise error_mapper(provider.name, upstream.status, data, upstream.headers)
             kind = upstream.headers.get("Content-Type", "application/json")
-        return Upstream(status=upstream.status, body=data, content_type=kind)
+        return Reply(upstream.status, data, kind)
 
     async def relay_sse(
         self,

@@ -79,9 +79,8 @@ class MessagesService:
                 answer = await self._inference.post(
                     route, MESSAGES_PATH, body, record, extra_headers=extra, error_mapper=error_from_anthropic
                 )
-                require_json(route.provider.name, answer)
-                record.usage = usage_from_message_body(answer.body)
-                return Reply(status=answer.status, body=answer.body)
+                record.usage = usage_from_message_body(require_json(route.provider.name, answer).body)
+                return answer
             request = decode_anthropic_request(payload, route.model)
             if stream:
                 start = StreamStart(id=new_message_id(), model=route.model, created=int(time.time()))
@@ -115,8 +114,7 @@ class MessagesService:
                     extra_headers=passed_headers(headers),
                     error_mapper=error_from_anthropic,
                 )
-                require_json(route.provider.name, answer)
-                return Reply(status=answer.status, body=answer.body)
+                return require_json(route.provider.name, answer)
             request = decode_anthropic_request(payload, route.model, require_max_tokens=False)
             if len(raw) > _INLINE_ESTIMATE_LIMIT:
                 tokens = await asyncio.to_thread(estimate_tokens, request)

@@ -100,7 +100,7 @@ class ResponsesService:
             return None
         answer = require_json(route.provider.name, await self._inference.post(route, PATH, body, record))
         record.usage = usage_from_responses_body(answer.body)
-        return Reply(status=answer.status, body=answer.body)
+        return answer
 
     async def _translate_stream(
         self,

@@ -17,7 +17,7 @@ from typing import Literal, TextIO
 import attrs
 import orjson
 
-__all__ = ["LineOutput", "Redactor", "configure_logging", "line_output", "request_id_var"]
+__all__ = ["LineOutput", "Redactor", "configure_logging", "line_output", "request_id_var", "utc_stamp"]
 
 request_id_var: ContextVar[str] = ContextVar("gomodel_request_id", default="-")
 
@@ -68,30 +68,34 @@ def _json_line(
     message: str,
     fields: dict[str, object] | None,
 ) -> bytes:
+    """One JSON line, newline included."""
     entry: dict[str, object] = {
-        "time": _utc_stamp(created),
+        "time": utc_stamp(created),
         "level": level,
         "logger": logger,
         "request_id": request_id,
         "message": message,
-        **(fields or {}),
     }
-    return orjson.dumps(entry, default=str)
+    if fields:
+        entry.update(fields)
+    return orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE)
 
 
 _utc_second: tuple[int, str] = (0, "")
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 
 
-def _utc_stamp(created: float) -> str:
-    """``2026-11-26T00:42:07.123Z``; the part up to the second is formatted once per second (a
-    request record line is written per request, and strftime was a quarter of its cost)."""
+def utc_stamp(created: float) -> str:
+    """``2026-11-26T00:42:07.123Z``: the part up to the second is formatted once per second and the
+    milliseconds come from a table (a request record line is written per request; strftime was a
+    quarter of its cost, then the millisecond f-string a sixth)."""
     global _utc_second  # noqa: PLW0603 - a one-entry cache
     second = int(created)
     cached, prefix = _utc_second
     if second != cached:
         prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         _utc_second = (second, prefix)
-    return f"{prefix}.{int(created * 1000) % 1000:03d}Z"
+    return prefix + _MILLIS[int(created * 1000) % 1000]
 
 
 def _text_line(
@@ -121,18 +125,17 @@ class _LineFormatter(logging.Formatter):
         exception = self.formatException(record.exc_info) if record.exc_info else None
         if self._json and exception:
             fields["exception"] = exception
-        render = _json_line if self._json else _text_line
-        line = render(
-            record.created,
-            record.levelname.lower(),
-            record.name,
-            request_id=getattr(record, "request_id", "-"),
-            message=record.getMessage(),
-            fields=fields,
+        request_id = getattr(record, "request_id", "-")
+        level, message = record.levelname.lower(), record.getMessage()
+        if self._json:
+            line = _json_line(
+                record.created, level, record.name, request_id=request_id, message=message, fields=fields
+            )
+            return line[:-1].decode()
+        text = _text_line(
+            record.created, level, record.name, request_id=request_id, message=message, fields=fields
         )
-        if isinstance(line, bytes):
-            return line.decode()
-        return line + "\n" + exception if exception else line
+        return text + "\n" + exception if exception else text
 
 
 @attrs.frozen
@@ -144,14 +147,22 @@ class LineOutput:
     json: bool
     redact: Redactor
 
-    def line(
-        self, created: float, logger: str, *, request_id: str, message: str, fields: dict[str, object]
-    ) -> bytes:
-        """An info line with its newline, as the handler would print it."""
+    def line(self, created: float, entry: dict[str, object]) -> bytes:
+        """An info line with its newline, as the handler would print it. ``entry`` holds the line's
+        keys in order: ``time`` (`utc_stamp`), ``level``, ``logger``, ``request_id``, ``message``,
+        then the fields. The caller builds it in one piece: a record line per request is worth it."""
         if self.json:
-            line = _json_line(created, "info", logger, request_id=request_id, message=message, fields=fields)
-            return line + b"\n"
-        text = _text_line(created, "info", logger, request_id=request_id, message=message, fields=fields)
+            return orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE)
+        head = ("time", "level", "logger", "request_id", "message")
+        fields = {key: value for key, value in entry.items() if key not in head}
+        text = _text_line(
+            created,
+            str(entry["level"]),
+            str(entry["logger"]),
+            request_id=str(entry["request_id"]),
+            message=str(entry["message"]),
+            fields=fields,
+        )
         return (text + "\n").encode()
 
     def write(self, lines: list[bytes]) -> None:

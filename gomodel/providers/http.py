@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator, Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from gomodel.config.schema import HTTPConfig
 from gomodel.core.errors import UpstreamError, UpstreamTimeoutError
 
 __all__ = ["UpstreamClient", "UpstreamResponse"]
+
+_NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
 
 def _mapped_error(exc: aiohttp.ClientError, provider: str, phase: str) -> UpstreamError:
@@ -52,22 +54,22 @@ class _Ticker:
     def __init__(self, resolution: float) -> None:
         self._loop = asyncio.get_running_loop()
         self._resolution = resolution
-        self._watched: set[_Watchdog] = set()
+        self._watched: set[UpstreamResponse] = set()
         self._handle: asyncio.TimerHandle | None = None
         self.clock = self._loop.time
 
-    def watch(self, watchdog: _Watchdog) -> None:
-        self._watched.add(watchdog)
+    def watch(self, exchange: UpstreamResponse) -> None:
+        self._watched.add(exchange)
         if self._handle is None:
             self._handle = self._loop.call_later(self._resolution, self._tick)
 
-    def forget(self, watchdog: _Watchdog) -> None:
-        self._watched.discard(watchdog)
+    def forget(self, exchange: UpstreamResponse) -> None:
+        self._watched.discard(exchange)
 
     def _tick(self) -> None:
         now = self._loop.time()
-        for watchdog in [w for w in self._watched if w.armed and now - w.since >= w.limit]:
-            watchdog.fire()
+        for exchange in [e for e in self._watched if e.armed and now - e.since >= e.limit]:
+            exchange.fire()
         # Idle clients keep no timer running.
         self._handle = self._loop.call_later(self._resolution, self._tick) if self._watched else None
 
@@ -77,115 +79,34 @@ class _Ticker:
             self._handle = None
 
 
-class _Watchdog:
-    """Cancels the exchange's task when one upstream wait outlasts its limit (checked by `_Ticker`).
+class UpstreamResponse:
+    """One upstream exchange: ``async with client.open(...) as response`` sends the request and yields
+    this object once the headers are in; read it with `read()` or `chunks()`. On exit the connection
+    goes back to the pool if the body was read, else it is closed, so an abandoned stream (client
+    gone) stops the upstream generation at once.
 
-    Time the caller spends between waits (writing to a slow client) is never counted, because only
-    an armed wait can expire.
+    It is its own watchdog too: `_Ticker` cancels the exchange's task when one upstream wait outlasts
+    its limit. Time the caller spends between waits (writing to a slow client) is never counted,
+    because only an armed wait can expire. One object per exchange rather than three (exchange,
+    response, watchdog) took 9 Python calls off every relayed request.
     """
 
-    __slots__ = ("_clock", "_task", "_ticker", "armed", "fired", "limit", "since")
-
-    def __init__(self, ticker: _Ticker) -> None:
-        task = asyncio.current_task()
-        if task is None:
-            raise RuntimeError("upstream calls run inside a task")
-        self._task = task
-        self._ticker = ticker
-        self._clock = ticker.clock
-        self.since = 0.0
-        self.limit = 0.0
-        self.armed = False
-        self.fired = False
-        ticker.watch(self)
-
-    def arm(self, limit: float) -> None:
-        self.since, self.limit, self.armed = self._clock(), limit, True
-
-    def fire(self) -> None:
-        self.fired = True
-        self._task.cancel()
-
-    def expired(self) -> bool:
-        """After a `CancelledError` in an armed wait: was it this watchdog's (not the client's)?"""
-        return self.fired and self._task.uncancel() == 0
-
-    def close(self) -> None:
-        self._ticker.forget(self)
-
-
-class UpstreamResponse:
-    """An open upstream response. Read it with `read()` or `chunks()`; the client closes it."""
-
-    __slots__ = ("_idle", "_provider", "_response", "_total", "_watchdog")
-
-    def __init__(
-        self, response: aiohttp.ClientResponse, provider: str, watchdog: _Watchdog, idle: float, total: float
-    ) -> None:
-        self._response = response
-        self._provider = provider
-        self._watchdog = watchdog
-        self._idle = idle
-        self._total = total
-
-    @property
-    def status(self) -> int:
-        return self._response.status
-
-    @property
-    def headers(self) -> CIMultiDictProxy[str]:
-        return self._response.headers
-
-    @property
-    def content_type(self) -> str:
-        return self._response.content_type
-
-    async def read(self) -> bytes:
-        watchdog = self._watchdog
-        watchdog.arm(self._total)
-        try:
-            return await self._response.read()
-        except aiohttp.ClientError as exc:
-            raise _mapped_error(exc, self._provider, "while sending its response") from None
-        except asyncio.CancelledError:
-            if watchdog.expired():
-                raise UpstreamTimeoutError(
-                    f"provider {self._provider} timed out while sending its response (after {self._total:g}s)"
-                ) from None
-            raise
-        finally:
-            watchdog.armed = False
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        """Body bytes as they arrive; each wait is bounded by the idle timeout."""
-        content = self._response.content
-        watchdog = self._watchdog
-        idle = self._idle
-        while True:
-            watchdog.arm(idle)
-            try:
-                chunk = await content.readany()
-            except aiohttp.ClientError as exc:
-                raise _mapped_error(exc, self._provider, "in the middle of the stream") from None
-            except asyncio.CancelledError:
-                if watchdog.expired():
-                    raise UpstreamTimeoutError(
-                        f"provider {self._provider} timed out in the middle of the stream (after {idle:g}s)"
-                    ) from None
-                raise
-            finally:
-                watchdog.armed = False
-            if not chunk:
-                return
-            yield chunk
-
-
-class _Exchange:
-    """``async with client.open(...) as response``: the request is sent on enter; on exit the
-    connection goes back to the pool if the body was read, else it is closed, so an abandoned stream
-    (client gone) stops the upstream generation at once."""
-
-    __slots__ = ("_limits", "_provider", "_request", "_response", "_session", "_ticker", "_watchdog")
+    __slots__ = (
+        "_clock",
+        "_limits",
+        "_provider",
+        "_request",
+        "_response",
+        "_session",
+        "_task",
+        "_ticker",
+        "armed",
+        "fired",
+        "headers",
+        "limit",
+        "since",
+        "status",
+    )
 
     def __init__(
         self,
@@ -197,47 +118,118 @@ class _Exchange:
     ) -> None:
         self._session = session
         self._ticker = ticker
+        self._clock = ticker.clock
         self._provider = provider
         #: method, url, headers, body, proxy
         self._request = request
         #: first byte, idle between chunks, whole non-streamed read
         self._limits = limits
         self._response: aiohttp.ClientResponse | None = None
-        self._watchdog: _Watchdog | None = None
+        self._task: asyncio.Task[object] | None = None
+        self.since = 0.0
+        self.limit = 0.0
+        self.armed = False
+        self.fired = False
+        self.status = 0
+        self.headers: CIMultiDictProxy[str] = _NO_HEADERS
+
+    @property
+    def content_type(self) -> str:
+        response = self._response
+        return response.content_type if response is not None else ""
+
+    def fire(self) -> None:
+        self.fired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def _expired(self) -> bool:
+        """After a `CancelledError` in an armed wait: was it the ticker's (not the client's)?"""
+        return self.fired and self._task is not None and self._task.uncancel() == 0
 
     async def __aenter__(self) -> UpstreamResponse:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("upstream calls run inside a task")
+        self._task = task
         provider = self._provider
         method, url, headers, body, proxy = self._request
-        wait, idle, total = self._limits
-        watchdog = self._watchdog = _Watchdog(self._ticker)
-        watchdog.arm(wait)
+        wait = self._limits[0]
+        self._ticker.watch(self)
+        self.since, self.limit, self.armed = self._clock(), wait, True
         response = None
         try:
             response = await self._session.request(method, url, headers=headers, data=body, proxy=proxy)
         except aiohttp.ClientError as exc:
             raise _mapped_error(exc, provider, "before answering") from None
         except asyncio.CancelledError:
-            if watchdog.expired():
+            if self._expired():
                 raise UpstreamTimeoutError(
                     f"provider {provider} timed out before answering (after {wait:g}s)"
                 ) from None
             raise
         finally:
-            watchdog.armed = False
+            self.armed = False
             if response is None:
-                watchdog.close()  # no __aexit__ follows a failed __aenter__
+                self._ticker.forget(self)  # no __aexit__ follows a failed __aenter__
         self._response = response
-        return UpstreamResponse(response, provider, watchdog, idle, total)
+        self.status = response.status
+        self.headers = response.headers
+        return self
 
     async def __aexit__(self, *_: object) -> None:
-        if self._watchdog is not None:
-            self._watchdog.close()
+        self._ticker.forget(self)
         response = self._response
         if response is not None:
             if response.content.is_eof():
                 response.release()
             else:
                 response.close()
+
+    async def read(self) -> bytes:
+        response = self._response
+        if response is None:
+            raise RuntimeError("read() before the exchange was entered")
+        total = self._limits[2]
+        self.since, self.limit, self.armed = self._clock(), total, True
+        try:
+            return await response.read()
+        except aiohttp.ClientError as exc:
+            raise _mapped_error(exc, self._provider, "while sending its response") from None
+        except asyncio.CancelledError:
+            if self._expired():
+                raise UpstreamTimeoutError(
+                    f"provider {self._provider} timed out while sending its response (after {total:g}s)"
+                ) from None
+            raise
+        finally:
+            self.armed = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Body bytes as they arrive; each wait is bounded by the idle timeout."""
+        response = self._response
+        if response is None:
+            raise RuntimeError("chunks() before the exchange was entered")
+        content = response.content
+        clock = self._clock
+        idle = self._limits[1]
+        while True:
+            self.since, self.limit, self.armed = clock(), idle, True
+            try:
+                chunk = await content.readany()
+            except aiohttp.ClientError as exc:
+                raise _mapped_error(exc, self._provider, "in the middle of the stream") from None
+            except asyncio.CancelledError:
+                if self._expired():
+                    raise UpstreamTimeoutError(
+                        f"provider {self._provider} timed out in the middle of the stream (after {idle:g}s)"
+                    ) from None
+                raise
+            finally:
+                self.armed = False
+            if not chunk:
+                return
+            yield chunk
 
 
 class UpstreamClient:
@@ -298,8 +290,8 @@ class UpstreamClient:
         body: bytes | None = None,
         *,
         first_byte_timeout: float | None = None,
-    ) -> _Exchange:
-        """Send a request; ``async with`` yields the response once its headers are in."""
+    ) -> UpstreamResponse:
+        """A request to send: ``async with`` sends it and yields the response once its headers are in."""
         if self._session is None or self._ticker is None:
             raise UpstreamError(f"provider {self._provider} is not started", code="provider_not_started")
         proxy = self._proxy(url) if self._proxies else None
@@ -309,6 +301,6 @@ class UpstreamClient:
             config.stream_idle_timeout,
             config.timeout,
         )
-        return _Exchange(
+        return UpstreamResponse(
             self._session, self._ticker, self._provider, (method, url, headers, body, proxy), limits
         )

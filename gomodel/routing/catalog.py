@@ -49,6 +49,10 @@ class ModelCatalog(Generic[P]):
         self._models: dict[str, tuple[str, ...]] = {p.name: p.configured_models for p in providers}
         self._fetched_at: dict[str, int] = {}
         self._index: dict[str, P] = {}
+        #: Resolved routes by requested id, rebuilt with the index: one lookup per request instead of a
+        #: partition, two lookups and a new `Route`. Only ids that resolve are kept, so it stays as
+        #: small as the catalog whatever clients send.
+        self._routes: dict[str, Route[P]] = {}
         self._rebuild()
 
     @property
@@ -81,11 +85,20 @@ class ModelCatalog(Generic[P]):
             for model in models:
                 index.setdefault(model, provider)
         self._index = index
+        self._routes = {}
 
     def models_of(self, provider: str) -> tuple[str, ...]:
         return self._models.get(provider, ())
 
     def resolve(self, model: str) -> Route[P] | None:
+        route = self._routes.get(model)
+        if route is None:
+            route = self._resolve(model)
+            if route is not None:
+                self._routes[model] = route
+        return route
+
+    def _resolve(self, model: str) -> Route[P] | None:
         name, slash, rest = model.partition("/")
         if slash and name in self._providers and rest in self._models[name]:
             return Route(self._providers[name], _upstream_id(rest))

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from gomodel.gateway.context import CallContext
 from gomodel.gateway.inference import Reply
+from gomodel.server.front.request_id import HEADER
 from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, MESSAGES, REFRESHER, REQUEST_ID, RESPONSES
 from gomodel.server.sse import SSEResponse
 
@@ -42,12 +43,18 @@ def _user_path(value: str | None) -> str | None:
     return "/" + "/".join(parts) if parts else None
 
 
-def _json(body: bytes, status: int = 200) -> web.Response:
-    return web.Response(body=body, status=status, content_type="application/json")
+def _json(request: web.Request, body: bytes, status: int = 200) -> web.Response:
+    return web.Response(
+        body=body, status=status, headers={"Content-Type": "application/json", HEADER: request[REQUEST_ID]}
+    )
 
 
-def _reply(reply: Reply) -> web.Response:
-    return web.Response(body=reply.body, status=reply.status, headers={"Content-Type": reply.content_type})
+def _reply(request: web.Request, reply: Reply) -> web.Response:
+    return web.Response(
+        body=reply.body,
+        status=reply.status,
+        headers={"Content-Type": reply.content_type, HEADER: request[REQUEST_ID]},
+    )
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -56,7 +63,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     reply = await request.app[INFERENCE].chat(_context(request, "/v1/chat/completions"), raw, stream)
     if reply is None:
         return await stream.finish()
-    return _reply(reply)
+    return _reply(request, reply)
 
 
 async def responses(request: web.Request) -> web.StreamResponse:
@@ -65,7 +72,7 @@ async def responses(request: web.Request) -> web.StreamResponse:
     reply = await request.app[RESPONSES].create(_context(request, "/v1/responses"), raw, stream)
     if reply is None:
         return await stream.finish()
-    return _reply(reply)
+    return _reply(request, reply)
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
@@ -75,31 +82,31 @@ async def messages(request: web.Request) -> web.StreamResponse:
     reply = await request.app[MESSAGES].create(context, raw, request.headers, stream)
     if reply is None:
         return await stream.finish()
-    return _reply(reply)
+    return _reply(request, reply)
 
 
 async def messages_count_tokens(request: web.Request) -> web.StreamResponse:
     raw = await request.read()
     context = _context(request, "/v1/messages/count_tokens")
-    return _reply(await request.app[MESSAGES].count_tokens(context, raw, request.headers))
+    return _reply(request, await request.app[MESSAGES].count_tokens(context, raw, request.headers))
 
 
 async def embeddings(request: web.Request) -> web.StreamResponse:
     raw = await request.read()
     reply = await request.app[INFERENCE].embeddings(_context(request, "/v1/embeddings"), raw)
-    return _reply(reply)
+    return _reply(request, reply)
 
 
 async def audio_speech(request: web.Request) -> web.StreamResponse:
     raw = await request.read()
-    return _reply(await request.app[AUDIO].speech(_context(request, "/v1/audio/speech"), raw))
+    return _reply(request, await request.app[AUDIO].speech(_context(request, "/v1/audio/speech"), raw))
 
 
 async def audio_transcriptions(request: web.Request) -> web.StreamResponse:
     raw = await request.read()
     context = _context(request, "/v1/audio/transcriptions")
     return _reply(
-        await request.app[AUDIO].transcription(context, raw, request.headers.get("Content-Type", ""))
+        request, await request.app[AUDIO].transcription(context, raw, request.headers.get("Content-Type", ""))
     )
 
 
@@ -107,18 +114,18 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     refresher = request.app[REFRESHER]
     if not refresher.ready:
         await refresher.wait_first_round()
-    return _json(orjson.dumps(request.app[CATALOG].openai_list()))
+    return _json(request, orjson.dumps(request.app[CATALOG].openai_list()))
 
 
 async def health(request: web.Request) -> web.StreamResponse:
     """Liveness: the process serves HTTP. Says nothing about providers."""
-    return _json(b'{"status":"ok"}')
+    return _json(request, b'{"status":"ok"}')
 
 
 async def ready(request: web.Request) -> web.StreamResponse:
     """Readiness: the first round of model lists is in. A provider outage never makes this fail."""
     catalog = request.app[CATALOG]
     if not request.app[REFRESHER].ready:
-        return _json(orjson.dumps({"status": "starting"}), status=503)
+        return _json(request, orjson.dumps({"status": "starting"}), status=503)
     providers = {p.name: len(catalog.models_of(p.name)) for p in catalog.providers}
-    return _json(orjson.dumps({"status": "ready", "providers": providers}))
+    return _json(request, orjson.dumps({"status": "ready", "providers": providers}))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from gomodel.core.records import RequestRecord, Usage
-from gomodel.observability.logging import LineOutput, line_output
+from gomodel.core.records import RequestRecord
+from gomodel.observability.logging import LineOutput, line_output, utc_stamp
 
 __all__ = ["LogRecordSink"]
 
@@ -71,39 +71,44 @@ class LogRecordSink:
 
 
 def _line(output: LineOutput, record: RequestRecord) -> bytes:
-    fields: dict[str, object] = {
-        "timestamp": record.timestamp,
-        "endpoint": record.endpoint,
-        "method": record.method,
-        "requested_model": record.requested_model,
-        "model": record.model,
-        "provider": record.provider,
-        "provider_type": record.provider_type,
-        "user_path": record.user_path,
-        "stream": record.stream,
-        "status": record.status,
-        "latency_ms": round(record.latency_ms, 3),
-        "ttft_ms": None if record.ttft_ms is None else round(record.ttft_ms, 3),
-        "usage": _usage(record.usage),
-        "error_type": record.error_type,
-        # Upstream error text can quote a credential back (a rejected key, say).
-        "error_message": None if record.error_message is None else output.redact(record.error_message),
-    }
-    message = (
-        f"{record.method} {record.endpoint} model={record.model or record.requested_model} "
-        f"provider={record.provider} status={record.status}"
+    # One dict literal, times rounded to the microsecond by arithmetic (`round` formats through a
+    # string): building the line went from 41k to 30k instructions, still the largest cost of a record.
+    usage = record.usage
+    ttft = record.ttft_ms
+    error = record.error_message
+    return output.line(
+        record.timestamp,
+        {
+            "time": utc_stamp(record.timestamp),
+            "level": "info",
+            "logger": LOGGER,
+            "request_id": record.request_id,
+            "message": f"{record.method} {record.endpoint} model={record.model or record.requested_model} "
+            f"provider={record.provider} status={record.status}",
+            "timestamp": record.timestamp,
+            "endpoint": record.endpoint,
+            "method": record.method,
+            "requested_model": record.requested_model,
+            "model": record.model,
+            "provider": record.provider,
+            "provider_type": record.provider_type,
+            "user_path": record.user_path,
+            "stream": record.stream,
+            "status": record.status,
+            "latency_ms": int(record.latency_ms * 1000.0 + 0.5) / 1000.0,
+            "ttft_ms": None if ttft is None else int(ttft * 1000.0 + 0.5) / 1000.0,
+            "usage": None
+            if usage is None
+            else {
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "total_tokens": usage.total_tokens,
+                "cached_tokens": usage.cached_tokens,
+                "cache_creation_tokens": usage.cache_creation_tokens,
+                "reasoning_tokens": usage.reasoning_tokens,
+            },
+            "error_type": record.error_type,
+            # Upstream error text can quote a credential back (a rejected key, say).
+            "error_message": None if error is None else output.redact(error),
+        },
     )
-    return output.line(record.timestamp, LOGGER, request_id=record.request_id, message=message, fields=fields)
-
-
-def _usage(usage: Usage | None) -> dict[str, int | None] | None:
-    if usage is None:
-        return None
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "cached_tokens": usage.cached_tokens,
-        "cache_creation_tokens": usage.cache_creation_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-    }

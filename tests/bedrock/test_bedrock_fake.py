@@ -182,7 +182,7 @@ def test_a_bearer_token_fake_takes_api_keys_only(make_bedrock: Any) -> None:
             # "tool" is outside every botocore release's ConversationRole enum ("system" joined it in 1.44).
             {"messages": [{"role": "tool", "content": [{"text": "x"}]}]},
             "Value 'tool' at 'messages.1.member.role' failed to satisfy constraint: "
-            "Member must satisfy enum value set: [user, assistant"
+            "Member must satisfy enum value set: [user, assistant",
         ),
         ({"messages": [{"role": "user", "content": [{"text": "x", "image": {}}]}]}, "exactly one member"),
         ({"messages": HELLO, "inferenceConfig": {"temperature": 1.5}}, "less than or equal to 1"),

@@ -240,3 +240,16 @@ def test_listed_slashed_id_resolves_to_its_owner_when_its_prefix_is_a_provider(
             entry["owned_by"],
             entry["id"].removeprefix(f"{entry['owned_by']}/"),
         )
+
+
+def test_resolved_routes_follow_every_update(make_catalog: MakeCatalog) -> None:
+    """Routes are remembered per requested id; a refresh must not leave a stale one behind."""
+    catalog = make_catalog(primary=("gpt-4o",), backup=("o3",))
+    assert route_of(catalog, "o3") == ("backup", "o3")
+    assert route_of(catalog, "o4") is None
+
+    catalog.update("primary", ["o3", "o4"])
+
+    assert route_of(catalog, "o3") == ("primary", "o3")
+    assert route_of(catalog, "o4") == ("primary", "o4")
+    assert catalog.resolve("o3") is catalog.resolve("o3")
