@@ -10,6 +10,7 @@ from typing import Protocol
 
 __all__ = [
     "BlockReader",
+    "MarkedEvents",
     "SSEFramer",
     "event_data",
     "event_name",
@@ -53,12 +54,15 @@ class SSEFramer:
         if not chunk:
             return b""
         buffer = self._join(chunk)
-        cut = buffer.rfind(b"\n\n")
-        if cut < 0:
+        cut = buffer.rfind(b"\n\n") + 2
+        if cut < 2:
             self._buffer = buffer
             return b""
-        self._buffer = buffer[cut + 2 :]
-        return buffer[: cut + 2]
+        if cut == len(buffer):  # upstreams mostly send whole events: the chunk is the block, no copy
+            self._buffer = b""
+            return buffer
+        self._buffer = buffer[cut:]
+        return buffer[:cut]
 
     def _join(self, chunk: bytes) -> bytes:
         """The pending tail and ``chunk``, line endings normalised."""
@@ -98,6 +102,37 @@ class BlockReader(Protocol):
         ...
 
 
+class MarkedEvents:
+    """Where the next event holding one of some byte ``markers`` begins, for a `BlockReader`.
+
+    `read_block` asks again after each event it read; a marker's position is remembered while it
+    lies ahead, so each marker scans each byte of a block once. A scan costs about two instructions
+    per byte: asking three markers afresh from every read event made the scans of a 6.7 KB
+    Anthropic stream 75k instructions, more than the rest of its relay.
+    """
+
+    __slots__ = ("_ahead", "_block", "_markers")
+
+    def __init__(self, *markers: bytes) -> None:
+        self._markers = markers
+        self._block = b""
+        #: Per marker, its next position in ``_block`` (-1: none left).
+        self._ahead = [-1] * len(markers)
+
+    def next_from(self, block: bytes, start: int) -> int:
+        ahead = self._ahead
+        if block is not self._block:
+            self._block = block
+            ahead = self._ahead = [block.find(marker, start) for marker in self._markers]
+        size = first = len(block)
+        for index, known in enumerate(ahead):
+            found = known if known < 0 or known >= start else block.find(self._markers[index], start)
+            ahead[index] = found
+            if 0 <= found < first:
+                first = found
+        return event_start(block, first, start) if first < size else size
+
+
 def read_block(block: bytes, reader: BlockReader) -> bytes:
     """A block of whole events as relayed: the runs between events worth reading go out untouched,
     without Python work per event (a byte scan finds the next one); those events are shown to
@@ -106,16 +141,21 @@ def read_block(block: bytes, reader: BlockReader) -> bytes:
     start = reader.next_to_read(block, 0)
     if start >= size:
         return block
-    out = [block[:start]]
+    # Slices of a memoryview: the kept runs are copied once, by the join, and not at all when every
+    # event is kept.
+    view = memoryview(block)
+    out = [view[:start]]
+    dropped = False
     while start < size:
         end = block.find(b"\n\n", start) + 2
-        event = block[start:end]
-        if reader.keep(event):
-            out.append(event)
+        if reader.keep(block[start:end]):
+            out.append(view[start:end])
+        else:
+            dropped = True
         following = reader.next_to_read(block, end)
-        out.append(block[end:following])
+        out.append(view[end:following])
         start = following
-    return b"".join(out)
+    return b"".join(out) if dropped else block
 
 
 def split_events(block: bytes) -> list[bytes]:

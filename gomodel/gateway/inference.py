@@ -249,7 +249,8 @@ class InferenceService:
                 async for chunk in upstream.chunks():
                     block = framer.feed_block(chunk)
                     if block:
-                        record.first_byte()
+                        if record.ttft is None:
+                            record.first_byte()
                         block = read_block(block, observer)
                         if block:
                             await sink.write(block)

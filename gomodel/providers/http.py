@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -205,31 +205,38 @@ class UpstreamResponse:
         finally:
             self.armed = False
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        """Body bytes as they arrive; each wait is bounded by the idle timeout."""
+    def chunks(self) -> UpstreamResponse:
+        """``async for chunk in response.chunks()``: body bytes as they arrive, each wait bounded by
+        the idle timeout. The response is its own iterator: an async generator here cost a hook call
+        and a weak-set entry per stream and an extra object per chunk."""
+        if self._response is None:
+            raise RuntimeError("chunks() before the exchange was entered")
+        return self
+
+    def __aiter__(self) -> UpstreamResponse:
+        return self
+
+    async def __anext__(self) -> bytes:
         response = self._response
         if response is None:
             raise RuntimeError("chunks() before the exchange was entered")
-        content = response.content
-        clock = self._clock
         idle = self._limits[1]
-        while True:
-            self.since, self.limit, self.armed = clock(), idle, True
-            try:
-                chunk = await content.readany()
-            except aiohttp.ClientError as exc:
-                raise _mapped_error(exc, self._provider, "in the middle of the stream") from None
-            except asyncio.CancelledError:
-                if self._expired():
-                    raise UpstreamTimeoutError(
-                        f"provider {self._provider} timed out in the middle of the stream (after {idle:g}s)"
-                    ) from None
-                raise
-            finally:
-                self.armed = False
-            if not chunk:
-                return
-            yield chunk
+        self.since, self.limit, self.armed = self._clock(), idle, True
+        try:
+            chunk = await response.content.readany()
+        except aiohttp.ClientError as exc:
+            raise _mapped_error(exc, self._provider, "in the middle of the stream") from None
+        except asyncio.CancelledError:
+            if self._expired():
+                raise UpstreamTimeoutError(
+                    f"provider {self._provider} timed out in the middle of the stream (after {idle:g}s)"
+                ) from None
+            raise
+        finally:
+            self.armed = False
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
 
 
 class UpstreamClient:

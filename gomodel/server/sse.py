@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from aiohttp import web
 
 from gomodel.server.front.request_id import HEADER
@@ -28,28 +26,28 @@ class SSEResponse:
         self._request = request
         self._response: web.StreamResponse | None = None
 
-    @property
-    def response(self) -> web.StreamResponse:
-        if self._response is None:
-            self._response = web.StreamResponse(status=200, headers=_HEADERS)
-            request_id = self._request.get(REQUEST_ID)
-            if request_id:
-                self._response.headers[HEADER] = request_id
-        return self._response
-
-    @property
-    def started(self) -> bool:
-        return self._response is not None and self._response.prepared
+    def _open(self) -> web.StreamResponse:
+        response = self._response = web.StreamResponse(
+            status=200, headers={**_HEADERS, HEADER: self._request[REQUEST_ID]}
+        )
+        return response
 
     async def start(self) -> None:
-        await self.response.prepare(self._request)
+        await (self._response or self._open()).prepare(self._request)
 
     async def write(self, data: bytes) -> None:
         # Awaiting each write is the backpressure: a slow client slows the upstream read, nothing piles up.
-        await self.response.write(data)
+        response = self._response
+        if response is None:
+            raise RuntimeError("write() before start()")
+        await response.write(data)
 
     async def finish(self) -> web.StreamResponse:
+        response = self._response or self._open()
         # Every event was written; a client that left before the closing chunk needs telling nothing.
-        with contextlib.suppress(ConnectionResetError):
-            await self.response.write_eof()
-        return self.response
+        # try/except rather than contextlib.suppress: two Python calls less on every stream.
+        try:  # noqa: SIM105
+            await response.write_eof()
+        except ConnectionResetError:
+            pass
+        return response

@@ -140,6 +140,19 @@ def test_usage_is_forced_for_streams_the_client_did_not_ask_usage_for() -> None:
     }
 
 
+def test_forced_usage_keeps_the_clients_bytes_after_it() -> None:
+    raw = (
+        b'  {"model":"gpt-4o-mini", "messages":[{"role":"user","content":"caf\\u00e9 \\ud83d\\ude00"}],'
+        b'"stream":true}'
+    )
+    call = parse_chat_request(raw)
+
+    sent = upstream_chat_body(call, raw, "gpt-4o-mini", force_usage=True)
+
+    assert sent.endswith(raw.lstrip()[1:])
+    assert orjson.loads(sent) == {**orjson.loads(raw), "stream_options": {"include_usage": True}}
+
+
 def test_forcing_usage_keeps_other_stream_options() -> None:
     call, raw = call_for(stream=True, stream_options={"include_obfuscation": False})
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
-from gomodel.dialects.sse import SSEFramer, event_data, event_name, read_block, split_events
+from gomodel.dialects.sse import (
+    MarkedEvents,
+    SSEFramer,
+    event_data,
+    event_name,
+    event_start,
+    read_block,
+    split_events,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -265,3 +274,37 @@ def test_read_block_relays_runs_untouched_and_shows_only_the_events_worth_readin
 def test_read_block_with_nothing_to_read_is_the_block_itself() -> None:
     block = b"data: a\n\ndata: b\n\n"
     assert read_block(block, _DropsPings()) is block
+
+
+# --- MarkedEvents -----------------------------------------------------------------------------------
+
+
+def _naive_next(block: bytes, start: int, markers: tuple[bytes, ...]) -> int:
+    found = [i for i in (block.find(marker, start) for marker in markers) if i >= 0]
+    return event_start(block, min(found), start) if found else len(block)
+
+
+def test_marked_events_agree_with_searching_afresh_every_time() -> None:
+    rng = random.Random(3)
+    markers = (b"AAA", b"BB", b"event: error")
+    pieces = [b"data: plain", b"data: AAA here", b"data: x BB y", b"event: error\ndata: {}", b"data: AAABB"]
+    for _ in range(500):
+        block = b"".join(rng.choice(pieces) + b"\n\n" for _ in range(rng.randrange(1, 12)))
+        marked = MarkedEvents(*markers)
+        start = 0
+        while start < len(block):
+            expected = _naive_next(block, start, markers)
+            assert marked.next_from(block, start) == expected
+            if expected >= len(block):
+                break
+            start = block.find(b"\n\n", expected) + 2  # as read_block goes on after the event it read
+
+
+def test_marked_events_start_over_on_a_new_block() -> None:
+    marked = MarkedEvents(b"X")
+    first = b"data: a\n\ndata: X\n\n"
+    second = b"data: X\n\ndata: b\n\n"
+
+    assert marked.next_from(first, 0) == 9
+    assert marked.next_from(second, 0) == 0
+    assert marked.next_from(second, 9) == len(second)

@@ -8,7 +8,7 @@ import orjson
 from gomodel.core.records import Usage
 from gomodel.dialects.anthropic.response_decode import usage_from
 from gomodel.dialects.json_body import as_dict
-from gomodel.dialects.sse import event_data, event_start
+from gomodel.dialects.sse import MarkedEvents, event_data
 
 __all__ = ["AnthropicStreamObserver", "usage_from_message_body"]
 
@@ -27,16 +27,15 @@ class AnthropicStreamObserver:
     """Usage comes in two halves (``message_start``: input and cache; ``message_delta``: output), so
     only those two event types, and ``error``, are parsed; deltas pass through untouched."""
 
-    __slots__ = ("error", "usage")
+    __slots__ = ("_marked", "error", "usage")
 
     def __init__(self) -> None:
+        self._marked = MarkedEvents(*_READ)
         self.usage: Usage | None = None
         self.error: str | None = None
 
-    @staticmethod
-    def next_to_read(block: bytes, start: int) -> int:
-        found = [i for i in (block.find(marker, start) for marker in _READ) if i >= 0]
-        return event_start(block, min(found), start) if found else len(block)
+    def next_to_read(self, block: bytes, start: int) -> int:
+        return self._marked.next_from(block, start)
 
     def keep(self, event: bytes) -> bool:
         head = event[:40]

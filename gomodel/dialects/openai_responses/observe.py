@@ -8,7 +8,7 @@ import orjson
 
 from gomodel.core.records import Usage
 from gomodel.dialects.json_body import as_dict, as_int
-from gomodel.dialects.sse import event_data, event_start
+from gomodel.dialects.sse import MarkedEvents, event_data
 
 __all__ = ["ResponsesStreamObserver", "usage_from_responses", "usage_from_responses_body"]
 
@@ -42,9 +42,10 @@ def usage_from_responses_body(body: bytes) -> Usage | None:
 class ResponsesStreamObserver:
     """Same role as `ChatStreamFilter` for relayed Responses streams: every event is kept."""
 
-    __slots__ = ("done", "error", "events", "usage")
+    __slots__ = ("_marked", "done", "error", "events", "usage")
 
     def __init__(self) -> None:
+        self._marked = MarkedEvents(*_FINAL, b'"type":"error"')
         self.usage: Usage | None = None
         self.error: str | None = None
         self.done = False
@@ -53,9 +54,7 @@ class ResponsesStreamObserver:
     def next_to_read(self, block: bytes, start: int) -> int:
         """The next final or error event. The events passed over are counted, since an error event
         the gateway adds continues their sequence numbers."""
-        markers = (*_FINAL, b'"type":"error"')
-        found = [i for i in (block.find(marker, start) for marker in markers) if i >= 0]
-        following = event_start(block, min(found), start) if found else len(block)
+        following = self._marked.next_from(block, start)
         self.events += block.count(b"\n\n", start, following)
         return following
 
