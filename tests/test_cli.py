@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -146,6 +147,26 @@ def test_secrets_are_not_logged(gateway_process) -> None:
     assert "sk-upstream-secret-abcdef" not in logs
     assert "master-secret-value" not in logs
     assert "sk-client-typed-wrong-key" not in logs
+
+
+def test_access_log_and_record_lines_carry_the_request_id(gateway_process) -> None:
+    with FakeUpstream().serve() as fake:
+        env = clean_env(OPENAI_API_KEY="fake-key", OPENAI_BASE_URL=fake.base_url, LOG_FORMAT="json")
+        process, url = gateway_process(env)
+        httpx.post(
+            url + "/v1/chat/completions",
+            json={"model": "gpt-fake", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"X-Request-Id": "trace-cli-7"},
+        )
+        httpx.get(url + "/v1/nothing", headers={"X-Request-Id": "trace-cli-8"})
+        process.send_signal(signal.SIGTERM)
+        process.wait(15)
+    lines = [json.loads(line) for line in (process.stderr.read() if process.stderr else b"").splitlines()]
+
+    by_logger = {(line["logger"], line["request_id"]) for line in lines}
+    assert ("gomodel.access", "trace-cli-7") in by_logger
+    assert ("gomodel.requests", "trace-cli-7") in by_logger
+    assert ("gomodel.access", "trace-cli-8") in by_logger
 
 
 def test_sigterm_lets_an_inflight_stream_finish(gateway_process) -> None:

@@ -100,15 +100,6 @@ def usage_from_response(body: bytes) -> Usage | None:
     return usage_from_mapping(usage)
 
 
-def _has_usage_object(data: bytes) -> bool:
-    """Cheap pre-check before parsing a chunk: OpenAI sends ``"usage":null`` on every chunk but the last."""
-    index = data.rfind(b'"usage"')
-    if index <= 0 or data[index - 1] == 0x5C:  # a backslash: the word is inside a JSON string
-        return False
-    rest = data[index + 7 : index + 16].lstrip(b" \t\n:")
-    return rest.startswith(b"{")
-
-
 class ChatStreamFilter:
     """Observes an OpenAI chat SSE stream event by event.
 
@@ -134,38 +125,27 @@ class ChatStreamFilter:
         return self._marked.next_from(block, start)
 
     def keep(self, event: bytes) -> bool:
+        """Only events holding a marker come here: each is decoded once, no pre-checks."""
         data = event_data(event)
         if data is None or data == DONE:
             return True  # comments, keep-alives and the end marker pass through
-        if b'"error"' in data and self._note_error(data):
-            return True
-        if not _has_usage_object(data):
-            return True
-        try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return True
-        if not isinstance(chunk, dict):
-            return True
-        usage = usage_from_mapping(chunk.get("usage"))
-        if usage is not None:
-            self.usage = usage
-            if self._drop_usage_chunk and not chunk.get("choices"):
-                return False
-        return True
-
-    def _note_error(self, data: bytes) -> bool:
-        """An error event (OpenAI: ``{"error": ...}``; OpenRouter: a chunk with a top-level ``error``)."""
         try:
             chunk = orjson.loads(data)
         except orjson.JSONDecodeError:
             if data.startswith(b'{"error"'):  # a truncated error event is still an error
                 self.error = "upstream sent an error event"
-                return True
-            return False
-        error = chunk.get("error") if isinstance(chunk, dict) else None
-        if not error:
-            return False
-        message = error.get("message") if isinstance(error, dict) else error
-        self.error = message if isinstance(message, str) and message else "upstream sent an error event"
+            return True
+        if type(chunk) is not dict:
+            return True
+        # An error event (OpenAI: ``{"error": ...}``; OpenRouter: a chunk with a top-level ``error``).
+        error = chunk.get("error")
+        if error:
+            message = error.get("message") if type(error) is dict else error
+            self.error = message if isinstance(message, str) and message else "upstream sent an error event"
+            return True
+        usage = chunk.get("usage")
+        if type(usage) is dict:
+            self.usage = usage_from_mapping(usage)
+            if self._drop_usage_chunk and not chunk.get("choices"):
+                return False
         return True

@@ -1,7 +1,8 @@
 """Log setup: text or JSON lines, the request id on every line, credentials never printed.
 
-`request_id_var` is set by the request-id middleware; the filter below copies it into each record, so
-lines logged anywhere while serving a request carry it without passing it around.
+`request_id_var` is set by the guard around every route (`gomodel.server.front.guard`); the filter
+below copies it into each record, so lines logged anywhere while serving a request carry it without
+passing it around.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ from aiohttp import web
 
 from gomodel.gateway.context import CallContext
 from gomodel.gateway.inference import Reply
+from gomodel.observability.logging import request_id_var
 from gomodel.server.front.request_id import HEADER
-from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, MESSAGES, REFRESHER, REQUEST_ID, RESPONSES
+from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, MESSAGES, REFRESHER, RESPONSES
 from gomodel.server.sse import SSEResponse
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 def _context(request: web.Request, endpoint: str) -> CallContext:
     header = request.app[CONFIG].server.user_path_header
     return CallContext(
-        request_id=request[REQUEST_ID],
+        request_id=request_id_var.get(),
         method=request.method,
         endpoint=endpoint,
         user_path=_user_path(request.headers.get(header)),
@@ -45,7 +46,7 @@ def _user_path(value: str | None) -> str | None:
 
 def _json(request: web.Request, body: bytes, status: int = 200) -> web.Response:
     return web.Response(
-        body=body, status=status, headers={"Content-Type": "application/json", HEADER: request[REQUEST_ID]}
+        body=body, status=status, headers={"Content-Type": "application/json", HEADER: request_id_var.get()}
     )
 
 
@@ -53,7 +54,7 @@ def _reply(request: web.Request, reply: Reply) -> web.Response:
     return web.Response(
         body=reply.body,
         status=reply.status,
-        headers={"Content-Type": reply.content_type, HEADER: request[REQUEST_ID]},
+        headers={"Content-Type": reply.content_type, HEADER: request_id_var.get()},
     )
 
 

@@ -26,7 +26,6 @@ __all__ = [
     "MESSAGES",
     "REDACTOR",
     "REFRESHER",
-    "REQUEST_ID",
     "RESPONSES",
 ]
 
@@ -38,6 +37,3 @@ RESPONSES: web.AppKey[ResponsesService] = web.AppKey("responses")
 MESSAGES: web.AppKey[MessagesService] = web.AppKey("messages")
 CATALOG: web.AppKey[ModelCatalog[Provider]] = web.AppKey("catalog")
 REFRESHER: web.AppKey[ModelRefresher[Provider]] = web.AppKey("refresher")
-
-#: The request id in the per-request mapping (``request[REQUEST_ID]``).
-REQUEST_ID = web.RequestKey("request_id", str)

@@ -7,7 +7,7 @@ from aiohttp.typedefs import Handler
 
 from gomodel.config.schema import ServerConfig
 from gomodel.server import handlers
-from gomodel.server.front.auth import master_key_check
+from gomodel.server.front.auth import PROTECTED_PREFIX, Authenticate, master_key_check
 from gomodel.server.front.guard import guard
 
 __all__ = ["add_routes"]
@@ -22,16 +22,16 @@ def prefix(server: ServerConfig) -> str:
 def add_routes(app: web.Application, server: ServerConfig) -> None:
     """Every route behind the guard, plus a catch-all so that unknown paths (404) and wrong methods
     (405) are answered by the guard too, in the API's error shape and after auth."""
-    authenticate = master_key_check(server.master_key, prefix(server) + "/v1/") if server.master_key else None
-    wrap = guard(authenticate)
+    authenticate = master_key_check(server.master_key) if server.master_key else None
     base = prefix(server)
+    protected = base + PROTECTED_PREFIX
     allowed: dict[str, set[str]] = {}
     for method, path, handler in _ROUTES:
         allowed.setdefault(base + path, set()).update({method, "HEAD"} if method == "GET" else {method})
         # add_get also answers HEAD, as load balancers' probes may use it.
         add = app.router.add_get if method == "GET" else app.router.add_post
-        add(base + path, wrap(handler))
-    app.router.add_route("*", "/{tail:.*}", wrap(_unmatched(allowed)))
+        add(base + path, guard(handler, authenticate if (base + path).startswith(protected) else None))
+    app.router.add_route("*", "/{tail:.*}", guard(_unmatched(allowed, authenticate, protected), None))
 
 
 _ROUTES: tuple[tuple[str, str, Handler], ...] = (
@@ -48,8 +48,11 @@ _ROUTES: tuple[tuple[str, str, Handler], ...] = (
 )
 
 
-def _unmatched(allowed: dict[str, set[str]]) -> Handler:
+def _unmatched(allowed: dict[str, set[str]], authenticate: Authenticate | None, protected: str) -> Handler:
     async def unmatched(request: web.Request) -> web.StreamResponse:
+        # Without the key, paths under the API answer 401 whether they exist or not.
+        if authenticate is not None and request.path.startswith(protected):
+            authenticate(request.headers)
         methods = allowed.get(request.path)
         if methods:
             raise web.HTTPMethodNotAllowed(request.method, methods)

@@ -22,7 +22,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from gomodel.config.schema import Config
 from gomodel.observability.logging import configure_logging
-from gomodel.server.keys import REQUEST_ID
+from gomodel.server.front.request_id import HEADER
 
 __all__ = ["serve"]
 
@@ -37,7 +37,7 @@ class AccessLogger(AbstractAccessLogger):
             request.path,
             response.status,
             time * 1000.0,
-            extra={"record_request_id": request.get(REQUEST_ID)},
+            extra={"record_request_id": response.headers.get(HEADER)},
         )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gomodel.observability.logging import request_id_var
 from gomodel.server.front.request_id import HEADER
-from gomodel.server.keys import REQUEST_ID
 
 __all__ = ["SSEResponse"]
 
@@ -28,7 +28,7 @@ class SSEResponse:
 
     def _open(self) -> web.StreamResponse:
         response = self._response = web.StreamResponse(
-            status=200, headers={**_HEADERS, HEADER: self._request[REQUEST_ID]}
+            status=200, headers={**_HEADERS, HEADER: request_id_var.get()}
         )
         return response
 

@@ -300,3 +300,13 @@ def test_secrets_never_appear_in_error_messages(make_fake, make_gateway) -> None
     assert response.status_code == 401
     assert b"sk-wrong-secret-value-123456" not in response.content
     assert b"wrong-secret" not in response.content
+
+
+def test_the_key_guards_every_api_path_known_or_not_and_nothing_else(gateway: Gateway) -> None:
+    base = gateway.api_base.removesuffix("/v1")
+
+    assert httpx.get(base + "/v1/models").status_code == 401
+    assert httpx.get(base + "/v1/no-such-route").status_code == 401
+    assert httpx.get(base + "/v1/no-such-route", headers={"x-api-key": MASTER_KEY}).status_code == 404
+    assert httpx.get(base + "/health").status_code == 200
+    assert httpx.get(base + "/no-such-page").status_code == 404

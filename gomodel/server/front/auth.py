@@ -1,32 +1,33 @@
 """Master-key authentication for API routes, compared in constant time.
 
 ``Authorization: Bearer <key>`` (OpenAI SDKs) or ``x-api-key: <key>`` (Anthropic SDKs, Claude Code).
+Which routes need the key is decided once, when routes are added (`PROTECTED_PREFIX`), not per request.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-
-from aiohttp import web
+from collections.abc import Callable, Mapping
 
 from gomodel.core.errors import AuthenticationError
 
-__all__ = ["master_key_check"]
+__all__ = ["PROTECTED_PREFIX", "Authenticate", "master_key_check"]
+
+#: Routes under this path (after the server's prefix) need the key; health probes and the like do not.
+PROTECTED_PREFIX = "/v1/"
+
+#: Raises `AuthenticationError` unless the request headers carry the key.
+Authenticate = Callable[[Mapping[str, str]], None]
 
 
-def master_key_check(master_key: str, protected_prefix: str) -> Callable[[web.Request], None]:
-    """A check that raises `AuthenticationError` for requests under ``protected_prefix`` without the
-    key; health probes and the like pass."""
+def master_key_check(master_key: str) -> Authenticate:
     expected = master_key.encode()
 
-    def authenticate(request: web.Request) -> None:
-        if not request.path.startswith(protected_prefix):
-            return
-        header = request.headers.get("Authorization", "")
+    def authenticate(headers: Mapping[str, str]) -> None:
+        header = headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:
-            token, scheme = request.headers.get("x-api-key", ""), "bearer"
+            token, scheme = headers.get("x-api-key", ""), "bearer"
         if not token:
             raise AuthenticationError(
                 "Missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",

@@ -1,12 +1,15 @@
-"""Give every request an id (the client's ``X-Request-Id`` if sane) for responses and log lines."""
+"""Give every request an id (the client's ``X-Request-Id`` if sane) for responses and log lines.
+
+The id lives in `request_id_var` while the request is served: handlers and log lines read it there
+(a context variable read is a C call; ``request[key]`` was a Python-level method call each time).
+"""
 
 from __future__ import annotations
 
 import itertools
 import re
 import secrets
-
-from aiohttp import web
+from collections.abc import Mapping
 
 __all__ = ["HEADER", "request_id_for"]
 
@@ -19,6 +22,6 @@ _PREFIX = secrets.token_hex(8)
 _COUNTER = itertools.count(1)
 
 
-def request_id_for(request: web.Request) -> str:
-    given = request.headers.get(HEADER)
+def request_id_for(headers: Mapping[str, str]) -> str:
+    given = headers.get(HEADER)
     return given if given and _SANE.match(given) else f"{_PREFIX}{next(_COUNTER):016x}"
