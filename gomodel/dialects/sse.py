@@ -109,22 +109,33 @@ class MarkedEvents:
     lies ahead, so each marker scans each byte of a block once. A scan costs about two instructions
     per byte: asking three markers afresh from every read event made the scans of a 6.7 KB
     Anthropic stream 75k instructions, more than the rest of its relay.
+
+    With ``tail``, only the events overlapping a block's last ``tail`` bytes are searched, for
+    markers that can only come at the end of a stream (see `ChatStreamFilter`).
     """
 
-    __slots__ = ("_ahead", "_block", "_markers")
+    __slots__ = ("_ahead", "_block", "_floor", "_markers", "_tail")
 
-    def __init__(self, *markers: bytes) -> None:
+    def __init__(self, *markers: bytes, tail: int | None = None) -> None:
         self._markers = markers
+        self._tail = tail
         self._block = b""
+        self._floor = 0
         #: Per marker, its next position in ``_block`` (-1: none left).
         self._ahead = [-1] * len(markers)
 
     def next_from(self, block: bytes, start: int) -> int:
         ahead = self._ahead
+        size = len(block)
         if block is not self._block:
             self._block = block
+            tail = self._tail
+            self._floor = 0 if tail is None or size <= tail else event_start(block, size - tail)
+            start = max(start, self._floor)
             ahead = self._ahead = [block.find(marker, start) for marker in self._markers]
-        size = first = len(block)
+        elif start < self._floor:
+            start = self._floor
+        first = size
         for index, known in enumerate(ahead):
             found = known if known < 0 or known >= start else block.find(self._markers[index], start)
             ahead[index] = found

@@ -9,7 +9,7 @@ import pytest
 
 from gomodel.core.errors import UpstreamError
 from gomodel.core.records import Usage
-from gomodel.dialects.openai_chat import ChatStreamFilter
+from gomodel.dialects.openai_chat import USAGE_TAIL, ChatStreamFilter
 from gomodel.dialects.openai_errors import stream_error_event
 from gomodel.dialects.sse import SSEFramer, read_block
 
@@ -69,11 +69,27 @@ def test_a_block_is_read_from_the_first_usage_or_error_event_on(dropping: ChatSt
     spaced = chunk("a", usage=None).replace(b'"usage":null', b'"usage": null')
     assert dropping.next_to_read(spaced, 0) == len(spaced)
     assert dropping.next_to_read(content + usage_and_done, 0) == len(content)
-    assert dropping.next_to_read(content + error + content, 0) == len(content)
     assert dropping.next_to_read(content + usage_and_done + error, 0) == len(content)
     # A key written as text inside content is escaped, so it never looks like a usage object.
     quoted = chunk('say "usage": {"x": 1} and "error"')
     assert dropping.next_to_read(quoted, 0) == len(quoted)
+
+
+def test_only_the_end_of_a_large_block_is_searched(dropping: ChatStreamFilter) -> None:
+    """Usage and errors end a stream, so events more than USAGE_TAIL bytes before the end of a
+    block are relayed without a look, however they read."""
+    content = b"".join(chunk(f"word {n} ", usage=None) for n in range(40))
+    assert len(content) > 2 * USAGE_TAIL
+    early_error = event({"error": {"message": "not the end"}}) + content
+    usage_and_done = chunk(None, usage=USAGE) + b"data: [DONE]\n\n"
+
+    assert dropping.next_to_read(early_error, 0) == len(early_error)
+    block = content + usage_and_done
+    assert read_block(block, dropping) == content + b"data: [DONE]\n\n"
+    assert dropping.usage == Usage(prompt_tokens=5, completion_tokens=7, total_tokens=12)
+    assert dropping.error is None
+    late_error = content + event({"error": {"message": "boom"}})
+    assert dropping.next_to_read(late_error, 0) == len(content)
 
 
 def test_recorded_stream_as_one_block_loses_only_the_forced_usage_chunk(dropping: ChatStreamFilter) -> None:
