@@ -49,10 +49,10 @@ class _Ticker:
     its limit plus ``resolution``.
     """
 
-    __slots__ = ("_handle", "_loop", "_resolution", "_watched", "clock")
+    __slots__ = ("_handle", "_loop", "_resolution", "_watched", "clock", "loop")
 
     def __init__(self, resolution: float) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._loop = self.loop = asyncio.get_running_loop()
         self._resolution = resolution
         self._watched: set[UpstreamResponse] = set()
         self._handle: asyncio.TimerHandle | None = None
@@ -148,7 +148,8 @@ class UpstreamResponse:
         return self.fired and self._task is not None and self._task.uncancel() == 0
 
     async def __aenter__(self) -> UpstreamResponse:
-        task = asyncio.current_task()
+        # With the loop given, no get_running_loop(): that one asks the kernel for the pid each time.
+        task = asyncio.current_task(self._ticker.loop)
         if task is None:
             raise RuntimeError("upstream calls run inside a task")
         self._task = task

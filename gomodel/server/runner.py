@@ -23,6 +23,7 @@ from aiohttp.abc import AbstractAccessLogger
 from gomodel.config.schema import Config
 from gomodel.observability.logging import configure_logging
 from gomodel.server.front.request_id import HEADER
+from gomodel.server.heap import keep_freed_heap_soon
 
 __all__ = ["serve"]
 
@@ -55,6 +56,7 @@ def _run_worker(config: Config, reuse_port: bool) -> None:
 
     _install_uvloop()
     app = build_app(config)
+    app.on_startup.append(keep_freed_heap_soon)
     kwargs: dict[str, Any] = {}
     if config.logging.access_log:
         kwargs["access_log_class"] = AccessLogger
