@@ -23,7 +23,8 @@ from gomodel.observability.logging import Redactor
 from gomodel.providers.registry import Provider, build_providers
 from gomodel.routing.catalog import ModelCatalog
 from gomodel.routing.refresher import ModelRefresher
-from gomodel.server.keys import AUDIO, CATALOG, CONFIG, INFERENCE, MESSAGES, REDACTOR, REFRESHER, RESPONSES
+from gomodel.server.handlers import Handlers
+from gomodel.server.keys import REDACTOR
 from gomodel.server.routes import add_routes
 from gomodel.usage.log_sink import LogRecordSink
 
@@ -51,10 +52,7 @@ def build_app(
     )
     sink: RecordSink = records if records is not None else LogRecordSink(config.usage.buffer_size)
 
-    app[CONFIG] = config
     app[REDACTOR] = redactor
-    app[CATALOG] = catalog
-    app[REFRESHER] = refresher
     inference = InferenceService(
         catalog,
         refresher,
@@ -62,11 +60,16 @@ def build_app(
         force_stream_usage=config.usage.enforce_returning_usage_data,
         redact=redactor,
     )
-    app[INFERENCE] = inference
-    app[AUDIO] = AudioService(inference, sink)
-    app[RESPONSES] = ResponsesService(inference, sink, redactor)
-    app[MESSAGES] = MessagesService(inference, sink, redactor)
-    add_routes(app, config.server)
+    handlers = Handlers(
+        user_path_header=config.server.user_path_header,
+        inference=inference,
+        audio=AudioService(inference, sink),
+        responses=ResponsesService(inference, sink, redactor),
+        messages=MessagesService(inference, sink, redactor),
+        catalog=catalog,
+        refresher=refresher,
+    )
+    add_routes(app, config.server, handlers)
 
     async def record_sink_ctx(_: web.Application) -> AsyncIterator[None]:
         if isinstance(sink, LogRecordSink):

@@ -21,7 +21,7 @@ class CallContext:
 
     __slots__ = ("endpoint", "method", "request_id", "started", "timestamp", "user_path")
 
-    def __init__(self, *, request_id: str, method: str, endpoint: str, user_path: str | None) -> None:
+    def __init__(self, request_id: str, method: str, endpoint: str, user_path: str | None) -> None:
         self.request_id = request_id
         self.method = method
         self.endpoint = endpoint

@@ -6,9 +6,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gomodel.config.schema import ServerConfig
-from gomodel.server import handlers
 from gomodel.server.front.auth import PROTECTED_PREFIX, Authenticate, master_key_check
 from gomodel.server.front.guard import guard
+from gomodel.server.handlers import Handlers
 
 __all__ = ["add_routes"]
 
@@ -19,14 +19,14 @@ def prefix(server: ServerConfig) -> str:
     return "" if base == "/" else base
 
 
-def add_routes(app: web.Application, server: ServerConfig) -> None:
+def add_routes(app: web.Application, server: ServerConfig, handlers: Handlers) -> None:
     """Every route behind the guard, plus a catch-all so that unknown paths (404) and wrong methods
     (405) are answered by the guard too, in the API's error shape and after auth."""
     authenticate = master_key_check(server.master_key) if server.master_key else None
     base = prefix(server)
     protected = base + PROTECTED_PREFIX
     allowed: dict[str, set[str]] = {}
-    for method, path, handler in _ROUTES:
+    for method, path, handler in _routes(handlers):
         allowed.setdefault(base + path, set()).update({method, "HEAD"} if method == "GET" else {method})
         # add_get also answers HEAD, as load balancers' probes may use it.
         add = app.router.add_get if method == "GET" else app.router.add_post
@@ -34,18 +34,19 @@ def add_routes(app: web.Application, server: ServerConfig) -> None:
     app.router.add_route("*", "/{tail:.*}", guard(_unmatched(allowed, authenticate, protected), None))
 
 
-_ROUTES: tuple[tuple[str, str, Handler], ...] = (
-    ("POST", "/v1/chat/completions", handlers.chat_completions),
-    ("POST", "/v1/responses", handlers.responses),
-    ("POST", "/v1/messages", handlers.messages),
-    ("POST", "/v1/messages/count_tokens", handlers.messages_count_tokens),
-    ("POST", "/v1/embeddings", handlers.embeddings),
-    ("POST", "/v1/audio/speech", handlers.audio_speech),
-    ("POST", "/v1/audio/transcriptions", handlers.audio_transcriptions),
-    ("GET", "/v1/models", handlers.list_models),
-    ("GET", "/health", handlers.health),
-    ("GET", "/health/ready", handlers.ready),
-)
+def _routes(handlers: Handlers) -> tuple[tuple[str, str, Handler], ...]:
+    return (
+        ("POST", "/v1/chat/completions", handlers.chat_completions),
+        ("POST", "/v1/responses", handlers.responses),
+        ("POST", "/v1/messages", handlers.messages),
+        ("POST", "/v1/messages/count_tokens", handlers.messages_count_tokens),
+        ("POST", "/v1/embeddings", handlers.embeddings),
+        ("POST", "/v1/audio/speech", handlers.audio_speech),
+        ("POST", "/v1/audio/transcriptions", handlers.audio_transcriptions),
+        ("GET", "/v1/models", handlers.list_models),
+        ("GET", "/health", handlers.health),
+        ("GET", "/health/ready", handlers.ready),
+    )
 
 
 def _unmatched(allowed: dict[str, set[str]], authenticate: Authenticate | None, protected: str) -> Handler:
