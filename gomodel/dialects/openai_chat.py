@@ -12,14 +12,11 @@ from gomodel.core.records import Usage
 from gomodel.dialects.json_body import decode_object, require_model
 from gomodel.dialects.json_member import UNKNOWN, last_object_member
 from gomodel.dialects.openai_usage import usage_from_mapping
-from gomodel.dialects.sse import MarkedEvents, event_data
+from gomodel.dialects.sse import END_TAIL, MarkedEvents, event_data
 
 __all__ = ["ChatCall", "ChatStreamFilter", "parse_chat_request", "upstream_chat_body", "usage_from_response"]
 
 DONE = b"[DONE]"
-#: How far from the end of each block a relayed chat stream is searched for usage and errors: a
-#: usage chunk is a few hundred bytes, and only ``[DONE]`` follows it.
-USAGE_TAIL = 2048
 #: Answers larger than this have their usage read by `last_object_member` (an embeddings answer).
 QUICK_READ_FROM = 4096
 
@@ -121,9 +118,9 @@ class ChatStreamFilter:
         # both spellings of ``"usage":{``; the word in plain text costs a parse of that chunk.
         # Both come at the end of a stream (the usage chunk is the last before ``[DONE]``, an error
         # ends the stream; usage sent on every chunk is cumulative), so only the events in the last
-        # `USAGE_TAIL` bytes of each block are searched: the scans of the benchmark's 12.6 KB stream,
+        # `END_TAIL` bytes of each block are searched: the scans of the benchmark's 12.6 KB stream,
         # read in one block, went from 57k instructions to 9k.
-        self._marked = MarkedEvents(b"_tokens", b'"error"', tail=USAGE_TAIL)
+        self._marked = MarkedEvents(b"_tokens", b'"error"', tail=END_TAIL)
         self.usage: Usage | None = None
         self.error: str | None = None
 

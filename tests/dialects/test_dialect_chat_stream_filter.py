@@ -9,9 +9,9 @@ import pytest
 
 from gomodel.core.errors import UpstreamError
 from gomodel.core.records import Usage
-from gomodel.dialects.openai_chat import USAGE_TAIL, ChatStreamFilter
+from gomodel.dialects.openai_chat import ChatStreamFilter
 from gomodel.dialects.openai_errors import stream_error_event
-from gomodel.dialects.sse import SSEFramer, read_block
+from gomodel.dialects.sse import END_TAIL, SSEFramer, read_block
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDED_USAGE = Usage(
@@ -76,10 +76,10 @@ def test_a_block_is_read_from_the_first_usage_or_error_event_on(dropping: ChatSt
 
 
 def test_only_the_end_of_a_large_block_is_searched(dropping: ChatStreamFilter) -> None:
-    """Usage and errors end a stream, so events more than USAGE_TAIL bytes before the end of a
+    """Usage and errors end a stream, so events more than END_TAIL bytes before the end of a
     block are relayed without a look, however they read."""
     content = b"".join(chunk(f"word {n} ", usage=None) for n in range(40))
-    assert len(content) > 2 * USAGE_TAIL
+    assert len(content) > 2 * END_TAIL
     early_error = event({"error": {"message": "not the end"}}) + content
     usage_and_done = chunk(None, usage=USAGE) + b"data: [DONE]\n\n"
 

@@ -8,7 +8,7 @@ import orjson
 from gomodel.core.records import Usage
 from gomodel.dialects.anthropic.observe import AnthropicStreamObserver
 from gomodel.dialects.openai_responses.observe import ResponsesStreamObserver
-from gomodel.dialects.sse import read_block
+from gomodel.dialects.sse import END_TAIL, read_block
 
 
 def named(kind: str, payload: dict[str, object]) -> bytes:
@@ -46,6 +46,27 @@ def test_anthropic_error_event_is_noticed() -> None:
     assert observer.next_to_read(DELTAS + error, 0) == len(DELTAS)
     relay(observer, [DELTAS + error])
     assert observer.error == "Overloaded"
+
+
+def test_anthropic_stream_in_one_large_block_reads_its_opening_and_closing_events_only() -> None:
+    many = DELTAS * 40
+    assert len(many) > 2 * END_TAIL
+    observer = AnthropicStreamObserver()
+    block = START + many + END + named("message_stop", {})
+
+    assert observer.next_to_read(block, 0) == 0
+    assert observer.next_to_read(block, len(START)) == len(START) + len(many)  # the deltas are skipped
+    fresh = AnthropicStreamObserver()
+    assert relay(fresh, [block]) == block
+    assert fresh.usage == Usage(prompt_tokens=9, completion_tokens=5, total_tokens=14)
+
+
+def test_anthropic_message_start_is_found_in_a_later_block_too() -> None:
+    observer = AnthropicStreamObserver()
+
+    relay(observer, [b": keep-alive\n\n", START + DELTAS, DELTAS + END])
+
+    assert observer.usage == Usage(prompt_tokens=9, completion_tokens=5, total_tokens=14)
 
 
 def responses_event(kind: str, sequence: int, **payload: object) -> bytes:

@@ -308,3 +308,17 @@ def test_marked_events_start_over_on_a_new_block() -> None:
     assert marked.next_from(first, 0) == 9
     assert marked.next_from(second, 0) == 0
     assert marked.next_from(second, 9) == len(second)
+
+
+@pytest.mark.parametrize(
+    ("event", "data"),
+    [
+        (b'event: message_start\ndata: {"a":1}\n\n', b'{"a":1}'),
+        (b"event: e\ndata: one\ndata: two\n\n", b"one\ntwo"),
+        (b"event: e\nid: 3\ndata: x\n\n", b"x"),
+        (b"event: e\ndata:x\n\n", b"x"),
+        (b"event: ping\n\n", None),
+    ],
+)
+def test_event_data_after_an_event_line(event: bytes, data: bytes | None) -> None:
+    assert event_data(event) == data
