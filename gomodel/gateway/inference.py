@@ -91,7 +91,7 @@ class StreamObserver(Protocol):
 def require_json(provider: str, answer: Reply) -> Reply:
     """A relayed answer from a JSON API must be JSON: a proxy's HTML page with a 200 is a failure."""
     kind = answer.content_type
-    if kind.partition(";")[0].strip().lower() != "application/json":
+    if kind != "application/json" and kind.partition(";")[0].strip().lower() != "application/json":
         raise UpstreamError(
             f"provider {provider} answered with {kind!r} instead of JSON",
             code="upstream_not_json",
@@ -102,9 +102,7 @@ def require_json(provider: str, answer: Reply) -> Reply:
 def _unary_reply(route: Route[Provider], answer: Reply, record: RecordBuilder) -> Reply:
     """A relayed non-streaming answer, its usage noted. Not a coroutine of its own: every frame on
     the await chain is passed through again each time the request's task resumes."""
-    if answer.content_type != "application/json":
-        require_json(route.provider.name, answer)
-    record.usage = usage_from_response(answer.body)
+    record.usage = usage_from_response(require_json(route.provider.name, answer).body)
     return answer
 
 
@@ -249,8 +247,7 @@ class InferenceService:
                 async for chunk in upstream.chunks():
                     block = framer.feed_block(chunk)
                     if block:
-                        if record.ttft is None:
-                            record.first_byte()
+                        record.first_byte()
                         block = read_block(block, observer)
                         if block:
                             await sink.write(block)

@@ -69,7 +69,6 @@ def _json_line(
     message: str,
     fields: dict[str, object] | None,
 ) -> bytes:
-    """One JSON line, newline included."""
     entry: dict[str, object] = {
         "time": utc_stamp(created),
         "level": level,
@@ -79,7 +78,7 @@ def _json_line(
     }
     if fields:
         entry.update(fields)
-    return orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE)
+    return orjson.dumps(entry, default=str)
 
 
 _utc_second: tuple[int, str] = (0, "")
@@ -132,7 +131,7 @@ class _LineFormatter(logging.Formatter):
             line = _json_line(
                 record.created, level, record.name, request_id=request_id, message=message, fields=fields
             )
-            return line[:-1].decode()
+            return line.decode()
         text = _text_line(
             record.created, level, record.name, request_id=request_id, message=message, fields=fields
         )

@@ -49,29 +49,29 @@ class _Ticker:
     its limit plus ``resolution``.
     """
 
-    __slots__ = ("_handle", "_loop", "_resolution", "_watched", "clock", "loop")
+    __slots__ = ("_handle", "_resolution", "_watched", "clock", "loop")
 
     def __init__(self, resolution: float) -> None:
-        self._loop = self.loop = asyncio.get_running_loop()
+        self.loop = asyncio.get_running_loop()
         self._resolution = resolution
         self._watched: set[UpstreamResponse] = set()
         self._handle: asyncio.TimerHandle | None = None
-        self.clock = self._loop.time
+        self.clock = self.loop.time
 
     def watch(self, exchange: UpstreamResponse) -> None:
         self._watched.add(exchange)
         if self._handle is None:
-            self._handle = self._loop.call_later(self._resolution, self._tick)
+            self._handle = self.loop.call_later(self._resolution, self._tick)
 
     def forget(self, exchange: UpstreamResponse) -> None:
         self._watched.discard(exchange)
 
     def _tick(self) -> None:
-        now = self._loop.time()
+        now = self.loop.time()
         for exchange in [e for e in self._watched if e.armed and now - e.since >= e.limit]:
             exchange.fire()
         # Idle clients keep no timer running.
-        self._handle = self._loop.call_later(self._resolution, self._tick) if self._watched else None
+        self._handle = self.loop.call_later(self._resolution, self._tick) if self._watched else None
 
     def close(self) -> None:
         if self._handle is not None:
