@@ -37,6 +37,9 @@ class StreamSink(Protocol):
 
     async def write(self, data: bytes) -> None: ...
 
+    async def close(self, data: bytes) -> None:
+        """The last bytes and the end of the answer, in one write."""
+
 
 class RecordBuilder:
     """Collects facts while a request runs; `finish` hands exactly one record to the sink.

@@ -258,7 +258,7 @@ class InferenceService:
             except GatewayError as error:
                 # Headers are out; the only honest way to fail now is an error event in the stream.
                 record.fail(error)
-                await sink.write(error_event(error, self._redact(error.message)))
+                await sink.close(error_event(error, self._redact(error.message)))
             record.usage = observer.usage
             if observer.error is not None and record.error_type is None:
                 record.status = 502

@@ -80,7 +80,7 @@ async def pump(
                     record.fail(event.error)
                     record.usage = encoder.usage or record.usage
                     out.append(encoder.fail(event.error, redact(event.error.message)))
-                    await sink.write(b"".join(out))
+                    await sink.close(b"".join(out))
                     return
                 if split_runs and type(event) is TextRun:
                     out.extend(map(encoder.encode, event.deltas()))
@@ -92,4 +92,4 @@ async def pump(
             out = []
             batch = await anext(batches, None)
         record.usage = encoder.usage or record.usage
-        await sink.write(encoder.finish())
+        await sink.close(encoder.finish())

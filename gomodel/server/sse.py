@@ -1,4 +1,4 @@
-"""An SSE response that implements the gateway's `StreamSink`: headers on first use, awaited writes."""
+"""An SSE response that implements the gateway's `StreamSink`: headers sent with the first bytes."""
 
 from __future__ import annotations
 
@@ -41,6 +41,13 @@ class SSEResponse:
         if response is None:
             raise RuntimeError("write() before start()")
         await response.write(data)
+
+    async def close(self, data: bytes) -> None:
+        # With the closing chunk: one write less per translated stream (~3% of (g)'s CPU).
+        response = self._response
+        if response is None:
+            raise RuntimeError("close() before start()")
+        await response.write_eof(data)
 
     async def finish(self) -> web.StreamResponse:
         response = self._response or self._open()

@@ -53,12 +53,18 @@ class RunRecorder(Recorder):
 class Sink:
     def __init__(self) -> None:
         self.writes: list[bytes] = []
+        self.closed_with: bytes | None = None
 
     async def start(self) -> None:
         pass
 
     async def write(self, data: bytes) -> None:
+        assert self.closed_with is None, "written after close"
         self.writes.append(data)
+
+    async def close(self, data: bytes) -> None:
+        await self.write(data)
+        self.closed_with = data
 
 
 class Records:
@@ -123,4 +129,11 @@ async def test_a_failure_ends_the_stream_after_the_events_before_it() -> None:
     sink = await run(encoder, [START, RUN, failure, TextDelta("never")])
 
     assert encoder.events == RUN.deltas()
-    assert sink.writes[-1].endswith(b"failed: boom\n")
+    assert sink.closed_with is not None
+    assert sink.closed_with.endswith(b"failed: boom\n")
+
+
+async def test_the_closing_events_go_with_the_end_of_the_stream() -> None:
+    sink = await run(Recorder(), [START, TextDelta("x")], [Finish("stop")])
+
+    assert sink.closed_with == sink.writes[-1] == Recorder().finish()
