@@ -8,6 +8,7 @@ With workers, the parent forwards the signal and waits for every child to finish
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -23,7 +24,7 @@ from aiohttp.abc import AbstractAccessLogger
 from gomodel.config.schema import Config
 from gomodel.observability.logging import configure_logging
 from gomodel.server.front.request_id import HEADER
-from gomodel.server.heap import keep_freed_heap_soon
+from gomodel.server.heap import pause_collector, settle_after_startup
 
 __all__ = ["serve"]
 
@@ -52,11 +53,12 @@ def _install_uvloop() -> None:
 
 
 def _run_worker(config: Config, reuse_port: bool) -> None:
+    pause_collector()
     from gomodel.app import build_app  # noqa: PLC0415 - children import the app after fork/spawn
 
     _install_uvloop()
     app = build_app(config)
-    app.on_startup.append(keep_freed_heap_soon)
+    app.on_startup.append(settle_after_startup)
     kwargs: dict[str, Any] = {}
     if config.logging.access_log:
         kwargs["access_log_class"] = AccessLogger
@@ -94,6 +96,8 @@ def serve(config: Config) -> int:
     if config.server.workers == 1:
         _run_worker(config, reuse_port=False)
         return 0
+    # The supervisor builds no app: nothing resumes the collector `main` paused but this.
+    gc.enable()
     return _supervise(config)
 
 

@@ -1,4 +1,5 @@
-"""`keep_freed_heap`: bursts of short-lived allocations stop costing page faults (glibc only)."""
+"""`gomodel.server.heap`: the collector paused through startup, then back; bursts of short-lived
+allocations stop costing page faults once the heap is kept (glibc only)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,39 @@ def test_bursts_no_longer_fault_once_the_heap_is_kept() -> None:
 
     assert default > 200 * 200  # 256 fresh pages a burst
     assert tuned * 10 < default  # what is left is the first growth to the working set
+
+
+STARTUP = """
+import asyncio
+import gc
+import weakref
+from gomodel.server import heap
+
+heap.SETTLE_DELAY = 0.05
+heap.pause_collector()
+class Node:
+    pass
+cycle = Node()
+cycle.me = cycle
+garbage = weakref.ref(cycle)
+del cycle
+kept = [[n] for n in range(5000)]
+
+async def main():
+    await heap.settle_after_startup(None)
+    at_start = gc.isenabled(), gc.get_freeze_count()
+    await asyncio.sleep(0.3)
+    print(*at_start, garbage() is None, gc.get_freeze_count())
+
+asyncio.run(main())
+"""
+
+
+def test_the_collector_resumes_at_startup_and_startup_garbage_is_collected_after() -> None:
+    result = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, check=True)
+    enabled, frozen_at_start, garbage_gone, frozen_after = result.stdout.split()
+
+    assert enabled == "True"
+    assert int(frozen_at_start) > 5000  # what startup made is out of the collector's passes
+    assert garbage_gone == "True"  # startup's own cycles were not frozen for good
+    assert int(frozen_after) > 5000
