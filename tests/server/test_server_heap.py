@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from gomodel.server.heap import keep_freed_heap
+from gomodel.server.heap import GEN0_THRESHOLD, keep_freed_heap
 
 # One 1 MB buffer per burst (a large body, a big write batch). Under glibc's starting thresholds
 # (128 KB, pinned here: they adapt to what the interpreter freed before, which differs between
@@ -66,7 +66,7 @@ kept = [[n] for n in range(5000)]
 
 async def main():
     await heap.settle_after_startup(None)
-    at_start = gc.isenabled(), gc.get_freeze_count()
+    at_start = gc.isenabled(), gc.get_freeze_count(), gc.get_threshold()[0]
     await asyncio.sleep(0.3)
     print(*at_start, garbage() is None, gc.get_freeze_count())
 
@@ -76,9 +76,10 @@ asyncio.run(main())
 
 def test_the_collector_resumes_at_startup_and_startup_garbage_is_collected_after() -> None:
     result = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, check=True)
-    enabled, frozen_at_start, garbage_gone, frozen_after = result.stdout.split()
+    enabled, frozen_at_start, threshold, garbage_gone, frozen_after = result.stdout.split()
 
     assert enabled == "True"
+    assert int(threshold) == GEN0_THRESHOLD
     assert int(frozen_at_start) > 5000  # what startup made is out of the collector's passes
     assert garbage_gone == "True"  # startup's own cycles were not frozen for good
     assert int(frozen_after) > 5000
