@@ -35,6 +35,7 @@ __all__ = [
     "Finish",
     "FinishReason",
     "ImagePart",
+    "LastBatch",
     "Message",
     "Part",
     "ReasoningDelta",
@@ -332,3 +333,10 @@ StreamEvent = (
 )
 #: The events decoded from one upstream read: the gateway writes each batch to its client in one go.
 EventBatch = list[StreamEvent]
+
+
+class LastBatch(list[StreamEvent]):
+    """A provider stream's last batch, given when the upstream's body has ended: nothing follows, so it
+    leaves with the end of the answer in one write instead of one write for it and one for the end."""
+
+    __slots__ = ()

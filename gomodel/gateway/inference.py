@@ -243,18 +243,25 @@ class InferenceService:
                 )
             await sink.start()
             framer = SSEFramer()
+            last = b""
             try:
                 async for chunk in upstream.chunks():
                     block = framer.feed_block(chunk)
                     if block:
                         record.first_byte()
                         block = read_block(block, observer)
-                        if block:
-                            await sink.write(block)
+                    if upstream.at_eof():
+                        # The upstream has ended: this read leaves with the end of the answer, in one
+                        # write (headers too, for an answer that came in one read).
+                        last = block
+                        break
+                    if block:
+                        await sink.write(block)
                 tail = [event for event in framer.flush() if observer.keep(event)]
                 if tail:
                     record.first_byte()
-                    await sink.write(b"".join(tail))
+                    last += b"".join(tail)
+                await sink.close(last)
             except GatewayError as error:
                 # Headers are out; the only honest way to fail now is an error event in the stream.
                 record.fail(error)

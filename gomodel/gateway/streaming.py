@@ -15,7 +15,7 @@ from typing import Protocol
 
 import attrs
 
-from gomodel.core.chat import EventBatch, StreamEvent, StreamFailed, StreamStart, TextRun
+from gomodel.core.chat import EventBatch, LastBatch, StreamEvent, StreamFailed, StreamStart, TextRun
 from gomodel.core.errors import GatewayError, UpstreamError
 from gomodel.core.records import Usage
 from gomodel.gateway.context import RecordBuilder, StreamSink
@@ -48,10 +48,11 @@ async def pump(
     redact: Callable[[str], str],
 ) -> None:
     """Stream the provider's event batches to ``sink``, one write per batch (per upstream read: one
-    write per event halved translated streams' throughput in the benchmark). Closes the provider's
-    iterator however this ends."""
+    write per event halved translated streams' throughput in the benchmark); a `LastBatch` leaves
+    with the end of the answer. Closes the provider's iterator however this ends."""
     async with contextlib.aclosing(batches):  # type: ignore[type-var]  # provider streams are async generators
         first = await anext(batches, None)
+        last = type(first) is LastBatch
         if not first:
             raise UpstreamError(f"provider {record.provider} ended the stream without a reply")
         if isinstance(first[0], StreamFailed):
@@ -86,10 +87,14 @@ async def pump(
                     out.extend(map(encoder.encode, event.deltas()))
                     continue
                 out.append(encoder.encode(event))
+            if last:
+                break
             data = b"".join(out)
             if data:
                 await sink.write(data)
             out = []
             batch = await anext(batches, None)
+            last = type(batch) is LastBatch
         record.usage = encoder.usage or record.usage
-        await sink.close(encoder.finish())
+        out.append(encoder.finish())
+        await sink.close(b"".join(out))

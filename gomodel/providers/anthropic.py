@@ -21,6 +21,7 @@ from gomodel.core.chat import (
     EmbeddingsRequest,
     EmbeddingsResponse,
     EventBatch,
+    LastBatch,
     StreamFailed,
 )
 from gomodel.core.errors import GatewayError, InvalidRequestError, UpstreamError
@@ -134,19 +135,21 @@ class AnthropicProvider(PooledProvider):
                     code="upstream_not_streaming",
                 )
             decoder = MessagesStreamDecoder(self.name, created=int(time.time()))
+            last: EventBatch = []
             try:
                 # Read on to the end after message_stop, so the connection goes back to the pool.
                 async for chunk in response.chunks():
                     events = decoder.feed(chunk)
+                    if response.at_eof():
+                        last = events
+                        break
                     if events:
                         yield events
             except GatewayError as error:
                 if not decoder.done:
                     yield [StreamFailed(error)]
                 return
-            tail = decoder.flush()
-            if tail:
-                yield tail
+            yield LastBatch([*last, *decoder.flush()])
 
     async def embeddings(self, request: EmbeddingsRequest) -> EmbeddingsResponse:
         raise InvalidRequestError(

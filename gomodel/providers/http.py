@@ -206,6 +206,11 @@ class UpstreamResponse:
         finally:
             self.armed = False
 
+    def at_eof(self) -> bool:
+        """Whether every byte of the body has been read: the next read would end the iteration."""
+        response = self._response
+        return response is not None and response.content.at_eof()
+
     def chunks(self) -> UpstreamResponse:
         """``async for chunk in response.chunks()``: body bytes as they arrive, each wait bounded by
         the idle timeout. The response is its own iterator: an async generator here cost a hook call

@@ -15,6 +15,7 @@ from gomodel.core.chat import (
     EmbeddingsRequest,
     EmbeddingsResponse,
     EventBatch,
+    LastBatch,
     StreamFailed,
 )
 from gomodel.core.errors import GatewayError, UpstreamError
@@ -102,17 +103,19 @@ class OpenAICompatibleProvider(PooledProvider):
                 data = await response.read()
                 raise error_from_upstream(self.name, response.status, data, response.headers)
             decoder = ChunkDecoder(self.name)
+            last: EventBatch = []
             try:
                 async for chunk in response.chunks():
                     events = decoder.feed(chunk)
+                    if response.at_eof():
+                        last = events
+                        break
                     if events:
                         yield events
             except GatewayError as error:
                 yield [StreamFailed(error)]
                 return
-            tail = decoder.flush()
-            if tail:
-                yield tail
+            yield LastBatch([*last, *decoder.flush()])
 
     async def embeddings(self, request: EmbeddingsRequest) -> EmbeddingsResponse:
         payload: dict[str, Any] = {"model": request.model, "input": list(request.inputs)}

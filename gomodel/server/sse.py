@@ -17,6 +17,13 @@ _HEADERS = {
 }
 
 
+class _EventStream(web.StreamResponse):
+    # The headers wait for the stream's first bytes and leave in the same send, as they do for
+    # aiohttp's own `web.Response`: one write, and one wake-up of the client, less per stream.
+    # (A private switch: should aiohttp drop it, headers go out at once again, as before.)
+    _send_headers_immediately = False
+
+
 class SSEResponse:
     """Made for every request that may stream; the response object itself only once it does."""
 
@@ -27,7 +34,7 @@ class SSEResponse:
         self._response: web.StreamResponse | None = None
 
     def _open(self) -> web.StreamResponse:
-        response = self._response = web.StreamResponse(
+        response = self._response = _EventStream(
             status=200, headers={**_HEADERS, HEADER: request_id_var.get()}
         )
         return response

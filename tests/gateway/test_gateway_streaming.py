@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from gomodel.core.chat import (
     EventBatch,
     Finish,
+    LastBatch,
     StreamEvent,
     StreamFailed,
     StreamStart,
@@ -137,3 +138,17 @@ async def test_the_closing_events_go_with_the_end_of_the_stream() -> None:
     sink = await run(Recorder(), [START, TextDelta("x")], [Finish("stop")])
 
     assert sink.closed_with == sink.writes[-1] == Recorder().finish()
+
+
+async def test_a_last_batch_leaves_with_the_end_of_the_stream() -> None:
+    sink = await run(Recorder(), [START, TextDelta("x")], LastBatch([TextDelta("y"), Finish("stop")]))
+
+    assert sink.writes == [b"start\n" + b"TextDelta(text='x')\n", sink.closed_with]
+    assert sink.closed_with == b"TextDelta(text='y')\nFinish(reason='stop')\nend\n"
+
+
+async def test_an_answer_in_one_last_batch_is_one_write() -> None:
+    sink = await run(Recorder(), LastBatch([START, TextDelta("x"), Finish("stop")]))
+
+    assert sink.writes == [b"start\nTextDelta(text='x')\nFinish(reason='stop')\nend\n"]
+    assert sink.closed_with == sink.writes[0]

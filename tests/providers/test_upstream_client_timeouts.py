@@ -37,6 +37,13 @@ async def _paced_stream(request: web.Request) -> web.StreamResponse:
     return response
 
 
+WHOLE = b"data: 0\n\ndata: 1\n\n"
+
+
+async def _whole(request: web.Request) -> web.Response:
+    return web.Response(body=WHOLE, content_type="text/event-stream")
+
+
 async def _slow_headers(request: web.Request) -> web.StreamResponse:
     await asyncio.sleep(float(request.query["delay"]))
     return web.json_response({})
@@ -48,6 +55,7 @@ async def base_url() -> AsyncIterator[str]:
     app.router.add_get("/slow-body", _slow_body)
     app.router.add_get("/stream", _paced_stream)
     app.router.add_get("/slow-headers", _slow_headers)
+    app.router.add_get("/whole", _whole)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -143,3 +151,20 @@ async def test_failed_and_finished_exchanges_leave_no_timer_running(base_url: st
     await asyncio.sleep(0.1)  # one more tick, then the timer stops
     assert ticker._handle is None
     await client.aclose()
+
+
+async def test_at_eof_tells_the_last_read_before_the_iteration_ends(base_url: str) -> None:
+    client = await _client(stream_idle_timeout=5, response_header_timeout=5)
+    async with client.open("GET", f"{base_url}/stream?count=3&gap=0.05", {}) as paced:
+        seen = [(chunk, paced.at_eof()) async for chunk in paced.chunks()]
+        ended = paced.at_eof()
+    async with client.open("GET", f"{base_url}/whole", {}) as whole:
+        assert not whole.at_eof()
+        read_whole = [(chunk, whole.at_eof()) async for chunk in whole.chunks()]
+    await client.aclose()
+
+    assert b"".join(chunk for chunk, _ in seen).count(b"data:") == 3
+    # Only the last read can be the end: the terminating chunk may come with it or just after.
+    assert not any(at_eof for _, at_eof in seen[:-1])
+    assert ended
+    assert read_whole == [(WHOLE, True)]  # a body that came in one read ends with that read
