@@ -143,9 +143,12 @@ class UpstreamResponse:
         if self._task is not None:
             self._task.cancel()
 
-    def _expired(self) -> bool:
-        """After a `CancelledError` in an armed wait: was it the ticker's (not the client's)?"""
-        return self.fired and self._task is not None and self._task.uncancel() == 0
+    def _timed_out(self, phase: str, limit: float) -> UpstreamTimeoutError | None:
+        """After a `CancelledError` in an armed wait: the error to raise if it was the ticker's, None if
+        it was the client's (which stays a cancellation)."""
+        if self.fired and self._task is not None and self._task.uncancel() == 0:
+            return UpstreamTimeoutError(f"provider {self._provider} timed out {phase} (after {limit:g}s)")
+        return None
 
     async def __aenter__(self) -> UpstreamResponse:
         # With the loop given, no get_running_loop(): that one asks the kernel for the pid each time.
@@ -164,11 +167,10 @@ class UpstreamResponse:
         except aiohttp.ClientError as exc:
             raise _mapped_error(exc, provider, "before answering") from None
         except asyncio.CancelledError:
-            if self._expired():
-                raise UpstreamTimeoutError(
-                    f"provider {provider} timed out before answering (after {wait:g}s)"
-                ) from None
-            raise
+            timeout = self._timed_out("before answering", wait)
+            if timeout is None:
+                raise
+            raise timeout from None
         finally:
             self.armed = False
             if response is None:
@@ -198,11 +200,10 @@ class UpstreamResponse:
         except aiohttp.ClientError as exc:
             raise _mapped_error(exc, self._provider, "while sending its response") from None
         except asyncio.CancelledError:
-            if self._expired():
-                raise UpstreamTimeoutError(
-                    f"provider {self._provider} timed out while sending its response (after {total:g}s)"
-                ) from None
-            raise
+            timeout = self._timed_out("while sending its response", total)
+            if timeout is None:
+                raise
+            raise timeout from None
         finally:
             self.armed = False
 
@@ -233,11 +234,10 @@ class UpstreamResponse:
         except aiohttp.ClientError as exc:
             raise _mapped_error(exc, self._provider, "in the middle of the stream") from None
         except asyncio.CancelledError:
-            if self._expired():
-                raise UpstreamTimeoutError(
-                    f"provider {self._provider} timed out in the middle of the stream (after {idle:g}s)"
-                ) from None
-            raise
+            timeout = self._timed_out("in the middle of the stream", idle)
+            if timeout is None:
+                raise
+            raise timeout from None
         finally:
             self.armed = False
         if not chunk:

@@ -32,12 +32,6 @@ def _user_path(value: str | None) -> str | None:
     return "/" + "/".join(parts) if parts else None
 
 
-def _json(body: bytes, status: int = 200) -> web.Response:
-    return web.Response(
-        body=body, status=status, headers={"Content-Type": "application/json", HEADER: request_id_var.get()}
-    )
-
-
 def _reply(reply: Reply) -> web.Response:
     return web.Response(
         body=reply.body,
@@ -46,8 +40,13 @@ def _reply(reply: Reply) -> web.Response:
     )
 
 
+def _json(body: bytes, status: int = 200) -> web.Response:
+    return _reply(Reply(status, body, "application/json"))
+
+
 class Handlers:
-    """Every route's handler, bound to the services it calls."""
+    """Every route's handler, bound to the services it calls. A service that may stream returns None
+    once it has written its answer into the `SSEResponse` it was given."""
 
     def __init__(
         self,
@@ -78,26 +77,20 @@ class Handlers:
         raw = await request.read()
         stream = SSEResponse(request)
         reply = await self._inference.chat(self._context(request, "/v1/chat/completions"), raw, stream)
-        if reply is None:
-            return await stream.finish()
-        return _reply(reply)
+        return await stream.finish() if reply is None else _reply(reply)
 
     async def responses(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         stream = SSEResponse(request)
         reply = await self._responses.create(self._context(request, "/v1/responses"), raw, stream)
-        if reply is None:
-            return await stream.finish()
-        return _reply(reply)
+        return await stream.finish() if reply is None else _reply(reply)
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         stream = SSEResponse(request)
         context = self._context(request, "/v1/messages")
         reply = await self._messages.create(context, raw, request.headers, stream)
-        if reply is None:
-            return await stream.finish()
-        return _reply(reply)
+        return await stream.finish() if reply is None else _reply(reply)
 
     async def messages_count_tokens(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
