@@ -64,7 +64,9 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"
 # --- content parts ------------------------------------------------------------------------------
 
 
-@attrs.frozen(slots=True)
+# Built on every translated request and never changed after: `attrs.define`, not `attrs.frozen` (see
+# `ChatRequest`).
+@attrs.define(slots=True)
 class TextPart:
     text: str
 
@@ -128,7 +130,9 @@ class ToolCall:
     arguments: str
 
 
-@attrs.frozen(slots=True, kw_only=True)
+# Built on every translated request and never changed after: `attrs.define`, not `attrs.frozen` (see
+# `ChatRequest`).
+@attrs.define(slots=True, kw_only=True)
 class Message:
     role: Role
     content: tuple[Part, ...] = ()
@@ -176,7 +180,7 @@ class ResponseFormat:
 
 # Not frozen, though never changed once built: a frozen class sets each of its 19 fields through
 # object.__setattr__; building one (twice per translated chat request, with attrs.evolve) took 24k
-# instructions frozen, 11k not.
+# instructions frozen, 11k not. A `Message` of 8 fields: 11k frozen, 6k not.
 @attrs.define(slots=True, kw_only=True)
 class ChatRequest:
     model: str
@@ -241,7 +245,8 @@ class EmbeddingsResponse:
 # --- stream events ------------------------------------------------------------------------------
 
 
-@attrs.frozen(slots=True, kw_only=True)
+# Built once or twice per stream and never changed after: `attrs.define` (see `ChatRequest`).
+@attrs.define(slots=True, kw_only=True)
 class StreamStart:
     id: str
     model: str

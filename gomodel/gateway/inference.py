@@ -298,13 +298,14 @@ class InferenceService:
         sink: StreamSink,
         record: RecordBuilder,
     ) -> None:
-        start = StreamStart(id=f"chatcmpl-{ctx.request_id}", model=route.model, created=int(time.time()))
         await pump(
             route.provider.chat_stream(request),
             ChunkEncoder(include_usage=call.wants_usage),
             sink,
             record,
-            fallback_start=start,
+            fallback_start=lambda: StreamStart(
+                id=f"chatcmpl-{ctx.request_id}", model=route.model, created=int(time.time())
+            ),
             redact=self._redact,
         )
 

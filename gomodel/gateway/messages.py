@@ -83,13 +83,14 @@ class MessagesService:
                 return answer
             request = decode_anthropic_request(payload, route.model)
             if stream:
-                start = StreamStart(id=new_message_id(), model=route.model, created=int(time.time()))
                 await pump(
                     route.provider.chat_stream(request),
                     AnthropicStreamEncoder(route.model),
                     sink,
                     record,
-                    fallback_start=start,
+                    fallback_start=lambda: StreamStart(
+                        id=new_message_id(), model=route.model, created=int(time.time())
+                    ),
                     redact=self._redact,
                 )
                 return None

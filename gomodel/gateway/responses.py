@@ -110,12 +110,11 @@ class ResponsesService:
         sink: StreamSink,
         record: RecordBuilder,
     ) -> None:
-        start = StreamStart(id=shell.id, model=route.model, created=int(time.time()))
         await pump(
             route.provider.chat_stream(request),
             ResponsesStreamEncoder(shell),
             sink,
             record,
-            fallback_start=start,
+            fallback_start=lambda: StreamStart(id=shell.id, model=route.model, created=int(time.time())),
             redact=self._redact,
         )

@@ -44,12 +44,15 @@ async def pump(
     sink: StreamSink,
     record: RecordBuilder,
     *,
-    fallback_start: StreamStart,
+    fallback_start: Callable[[], StreamStart],
     redact: Callable[[str], str],
 ) -> None:
     """Stream the provider's event batches to ``sink``, one write per batch (per upstream read: one
     write per event halved translated streams' throughput in the benchmark); a `LastBatch` leaves
-    with the end of the answer. Closes the provider's iterator however this ends."""
+    with the end of the answer. Closes the provider's iterator however this ends.
+
+    ``fallback_start`` makes the start to write when the provider's stream has none or one without an
+    id or model; it is called only then (a generated id and its event cost ~11k instructions)."""
     async with contextlib.aclosing(batches):  # type: ignore[type-var]  # provider streams are async generators
         first = await anext(batches, None)
         last = type(first) is LastBatch
@@ -64,12 +67,11 @@ async def pump(
             start = head
             if not (head.id and head.model):
                 # Only when a field is missing: attrs.evolve costs ~14k instructions a stream.
-                start = attrs.evolve(
-                    head, id=head.id or fallback_start.id, model=head.model or fallback_start.model
-                )
+                fallback = fallback_start()
+                start = attrs.evolve(head, id=head.id or fallback.id, model=head.model or fallback.model)
             first = first[1:]
         else:
-            start = fallback_start
+            start = fallback_start()
         if start.usage is not None:
             record.usage = start.usage
         out = [encoder.start(start)]

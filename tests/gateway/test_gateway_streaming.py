@@ -82,7 +82,9 @@ async def run(encoder: Recorder | ChunkEncoder, *items: EventBatch) -> Sink:
     sink = Sink()
     ctx = CallContext(request_id="r1", method="POST", endpoint="/v1/chat/completions", user_path=None)
     record = RecordBuilder(ctx, Records())
-    await pump(batches(*items), encoder, sink, record, fallback_start=FALLBACK, redact=lambda text: text)
+    await pump(
+        batches(*items), encoder, sink, record, fallback_start=lambda: FALLBACK, redact=lambda text: text
+    )
     return sink
 
 
