@@ -149,7 +149,10 @@ class Message:
     @property
     def text(self) -> str:
         """All text parts joined (what dialects with plain-string content need)."""
-        return "".join(part.text for part in self.content if isinstance(part, TextPart))
+        content = self.content
+        if len(content) == 1 and type(content[0]) is TextPart:  # most messages: no join to build
+            return content[0].text
+        return "".join(part.text for part in content if isinstance(part, TextPart))
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -252,20 +252,21 @@ def encode_chat_request(request: ChatRequest, *, max_tokens_field: str = "max_to
     if request.stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
-    optional: dict[str, Any] = {
-        max_tokens_field: request.max_tokens,
-        "temperature": request.temperature,
-        "top_p": request.top_p,
-        "stop": list(request.stop) or None,
-        "parallel_tool_calls": request.parallel_tool_calls,
-        "reasoning_effort": request.reasoning_effort,
-        "user": request.user,
-        "metadata": request.metadata,
-        "seed": request.seed,
-        "presence_penalty": request.presence_penalty,
-        "frequency_penalty": request.frequency_penalty,
-    }
-    body.update({k: v for k, v in optional.items() if v is not None})
+    for name, value in (
+        (max_tokens_field, request.max_tokens),
+        ("temperature", request.temperature),
+        ("top_p", request.top_p),
+        ("stop", list(request.stop) or None),
+        ("parallel_tool_calls", request.parallel_tool_calls),
+        ("reasoning_effort", request.reasoning_effort),
+        ("user", request.user),
+        ("metadata", request.metadata),
+        ("seed", request.seed),
+        ("presence_penalty", request.presence_penalty),
+        ("frequency_penalty", request.frequency_penalty),
+    ):
+        if value is not None:
+            body[name] = value
     if request.tools:
         body["tools"] = [_encode_tool(t) for t in request.tools]
     if request.tool_choice is not None:
