@@ -193,3 +193,26 @@ def test_a_content_key_elsewhere_in_the_chunk_is_not_taken_for_the_text(
     data = sse(ROLE, *chunks, FINISH)
 
     assert comparable(decode([data])) == comparable(decode_slowly([data], monkeypatch))
+
+
+def test_a_comment_before_the_first_data_event_leaves_the_run_whole() -> None:
+    events = decode([b": keep-alive\n\n" + body(["Hello", " wor", "ld", "!"])])
+
+    assert events[1] == TextDelta("Hello")
+    assert type(events[2]) is TextRun
+    assert events[2].texts == (" wor", "ld", "!")
+
+
+def test_events_with_more_lines_than_their_data_read_as_the_slow_way_reads_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An `id:` line after a text chunk's data, a text chunk whose data spans two lines, an `event:`
+    # line before one: none of them is one line of data, all of them must give their text.
+    data = body(["Hello", "a", "b", "c", "d"])
+    a_event = sse(text_chunk("a"))
+    data = data.replace(a_event, a_event[:-1] + b"id: 7\n\n", 1)
+    data = data.replace(b"data: {", b"event: chunk\ndata: {", 1)
+    data = data.replace(b'{"content":"c"}', b'{"content":\ndata: "c"}', 1)
+
+    assert comparable(decode([data])) == comparable(decode_slowly([data], monkeypatch))
+    assert "".join(e.text for e in split_runs(decode([data])) if type(e) is TextDelta) == "Helloabcd"
