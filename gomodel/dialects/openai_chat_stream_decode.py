@@ -39,7 +39,7 @@ from gomodel.core.errors import UpstreamError
 from gomodel.dialects.json_body import as_dict
 from gomodel.dialects.openai_chat_response import arguments_text, finish_reason
 from gomodel.dialects.openai_usage import usage_from_mapping
-from gomodel.dialects.sse import SSEFramer, event_data
+from gomodel.dialects.sse import SSEFramer, event_data, split_events
 
 __all__ = ["ChunkDecoder"]
 
@@ -104,11 +104,11 @@ class _Envelope:
         joined = b'"\n,"'.join(insides)
         middle = joined.replace(b'"\n,"', self.seam)
         # Compared in place, not joined to head and tail first: two block-sized copies fewer.
-        end = offset + len(self.head) + len(middle)
+        start = offset + len(self.head)
         if not (
             block.startswith(self.head, offset)
-            and block.startswith(middle, end - len(middle))
-            and block.startswith(self.tail_end, end)
+            and block.startswith(middle, start)
+            and block.startswith(self.tail_end, start + len(middle))
         ):
             return False
         try:
@@ -158,7 +158,7 @@ class ChunkDecoder:
     def flush(self) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         for raw in self._framer.flush():
-            self._event(raw[:-2], events)
+            self._event(raw, events)
         # Finish and usage go out last, whichever order the upstream sent them in.
         if self._finish is not None:
             events.append(self._finish)
@@ -218,14 +218,13 @@ class ChunkDecoder:
             first += 1
 
     def _events(self, text: bytes, out: list[StreamEvent]) -> None:
-        """Whole events one by one, blank lines between them."""
-        for event in text.split(b"\n\n"):
-            if event:
-                self._event(event, out)
+        """Whole events one by one, blank lines between them (none after the last)."""
+        for event in split_events(text + b"\n\n"):
+            self._event(event, out)
 
     def _event(self, event: bytes, out: list[StreamEvent]) -> None:
-        """One event, without its blank line."""
-        data = event_data(event + b"\n\n")
+        """One event, with its blank line."""
+        data = event_data(event)
         if data is not None:
             self._data(data, out)
 
