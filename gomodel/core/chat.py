@@ -263,7 +263,7 @@ class TextDelta:
     text: str
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, eq=False)
 class TextRun(TextDelta):
     """Consecutive text deltas that arrived in one upstream read, carried as one event.
 
@@ -273,10 +273,26 @@ class TextRun(TextDelta):
     writes runs (``text_runs = True``) and so can write them all in one pass.
     """
 
-    texts: tuple[str, ...]
+    #: None if ``escaped`` is given: each text is then its escaped JSON decoded, done only when asked
+    #: for, because encoders that write runs copy ``escaped`` and never need the texts one by one.
+    _texts: tuple[str, ...] | None = attrs.field(alias="texts")
     #: Each text as a JSON string without its quotes, when that is also how orjson writes it (the
     #: upstream's text needed no escapes): encoders can copy it instead of serialising the text.
-    escaped: tuple[bytes, ...] | None = attrs.field(default=None, eq=False, repr=False)
+    escaped: tuple[bytes, ...] | None = attrs.field(default=None, repr=False)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        if self._texts is None:
+            # No escapes in them (see ``escaped``), so each is its text's UTF-8.
+            self._texts = tuple(escaped.decode() for escaped in self.escaped or ())
+        return self._texts
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not TextRun:
+            return NotImplemented
+        return self.text == other.text and self.texts == other.texts
+
+    __hash__ = None  # mutable, as every event: compared, never hashed
 
     def deltas(self) -> list[TextDelta]:
         """One `TextDelta` per text."""

@@ -30,6 +30,9 @@ FINISH = CHUNK % ("{}", '"stop"')
 CALL = '{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}'
 #: Texts a chunk's string may hold: plain, multibyte, and every kind that needs an escape.
 TEXTS = ["Hello", " wor", "", "é", "東京", "🌦️", 'a "quote"', "back\\slash", "line\nbreak", "\x00", "\x1f"]
+#: Stand-ins for bytes written raw into a chunk's string, which the slow way reads (or rejects) as
+#: they are: half of "é" at each end of a text, a raw tab (not JSON), DEL (JSON, but not printable).
+RAW = {"\ue000": b"\xc3", "\ue001": b"\xa9", "\ue002": b"\t", "\ue003": b"\x7f"}
 
 
 def chunk(delta: str, finish: str = "null") -> str:
@@ -38,6 +41,33 @@ def chunk(delta: str, finish: str = "null") -> str:
 
 def text_chunk(text: str) -> str:
     return chunk(orjson.dumps({"content": text}).decode())
+
+
+#: A chunk with its delta left out (``%s``): the text chunks of the opening tests are these too.
+PLAIN = CHUNK % ("%s", "null")
+#: First chunks (a chunk, then its delta) the envelope may or may not be learnt from: each must read as
+#: the slow way reads it, and so must text chunks in the same chunk.
+OPENINGS = [
+    (PLAIN, '{"role":"assistant","content":"","refusal":null}'),
+    (PLAIN, '{"role":"assistant"}'),
+    (PLAIN, '{"role":"assistant","content":null}'),
+    (PLAIN, '{"role":"assistant","content":"Hi"}'),
+    (PLAIN, '{"role":"assistant","content":"}"}'),
+    (PLAIN, '{"role":"assistant","tool_calls":[' + CALL + "]}"),
+    (PLAIN, '{"role":"assistant","reasoning_content":"hmm"}'),
+    (PLAIN, "null"),
+    (CHUNK % ("%s", '"stop"'), '{"role":"assistant"}'),
+    (PLAIN.replace('"index":0', '"index":1'), '{"role":"assistant"}'),
+    (PLAIN.replace('"usage":null', '"usage":{"prompt_tokens":1}'), '{"role":"assistant"}'),
+    (PLAIN.replace('[{"index":0,', '[{"index":0,"delta":{"content":"first"},'), '{"role":"assistant"}'),
+    (PLAIN.replace('"delta":%s', '"delta": %s'), '{"role":"assistant"}'),
+    ('{"id":"x","choices":[{"index":0,"delta":%s}],"delta":{}}', '{"role":"assistant"}'),
+    ('{"error":{"message":"overloaded"},"choices":[{"delta":%s}]}', '{"role":"assistant"}'),
+    (PLAIN[:-1] + ',"x":"\\u0000"}', '{"role":"assistant"}'),
+    ('{"choices":[{"index":0,"delta":%s,"delta":{"content":"\\u0000"}}]}', '{"role":"assistant"}'),
+    (PLAIN.replace("}]", '},{"index":0,"delta":{"content":"again"}}]'), '{"role":"assistant"}'),
+    (PLAIN, '{"content":"Hello"}'),
+]
 
 
 def sse(*chunks: str) -> bytes:
@@ -91,29 +121,72 @@ def test_text_chunks_read_together_come_as_one_run_with_their_json() -> None:
     events = decode([body(["Hello", " wor", "ld", "!"])])
 
     assert events[0] == StreamStart(id="chatcmpl-1", model="gpt-x", created=1700000000)
-    # The first text chunk is read the slow way (the envelope is learnt from it), the rest at once.
-    assert events[1] == TextDelta("Hello")
-    run = events[2]
+    # The envelope is learnt from the opening chunk (a role and an empty text), so every text chunk
+    # of the read is in the run.
+    run = events[1]
     assert type(run) is TextRun
-    assert run.texts == (" wor", "ld", "!")
-    assert run.text == " world!"
-    assert run.escaped == (b" wor", b"ld", b"!")
+    assert run.texts == ("Hello", " wor", "ld", "!")
+    assert run.text == "Hello world!"
+    assert run.escaped == (b"Hello", b" wor", b"ld", b"!")
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        '{"role":"assistant","content":"","extra":{}}',  # not a whole value up to its first brace
+        '{"role":"assistant","content":"}"}',
+        "null",
+    ],
+)
+def test_an_opening_chunk_that_teaches_nothing_leaves_it_to_the_first_text(opening: str) -> None:
+    events = decode([sse(chunk(opening), *map(text_chunk, ["Hello", " wor", "ld"]), FINISH)])
+
+    texts = [e for e in events if isinstance(e, TextDelta)]
+    # Read the slow way, the first text chunk teaches the envelope; the rest come as a run.
+    assert texts[-2:] == [TextDelta("Hello"), TextRun("".join([" wor", "ld"]), (" wor", "ld"))]
 
 
 def test_a_run_with_a_text_needing_escapes_has_no_escaped_json() -> None:
-    run = decode([body(["Hello", "a", 'say "hi"', "b"])])[2]
+    run = decode([body(["Hello", "a", 'say "hi"', "b"])])[1]
 
     assert type(run) is TextRun
-    assert run.texts == ("a", 'say "hi"', "b")
+    assert run.texts == ("Hello", "a", 'say "hi"', "b")
     assert run.escaped is None
 
 
-def test_empty_texts_inside_a_run_are_left_out() -> None:
-    run = decode([body(["Hello", "a", "", "b"])])[2]
+def test_a_run_of_texts_beyond_ascii_keeps_their_json() -> None:
+    run = decode([body(["é", "東京", "🌦️"])])[1]
 
     assert type(run) is TextRun
-    assert run.texts == ("a", "b")
-    assert run.escaped == (b"a", b"b")
+    assert run.texts == ("é", "東京", "🌦️")
+    assert run.escaped == tuple(text.encode() for text in run.texts)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [b"x\xc3", b"\xa9y"],  # "é" cut between two texts: valid joined, neither valid alone
+        [b"a\xc3", b"\xa9"],
+        [b"a\tb", b"c"],  # a raw tab: not JSON
+        [b"a\x7fb", b"c"],  # DEL: JSON, read the slow way all the same
+        [b"a", b'b"c'],  # a quote that is not escaped
+    ],
+)
+def test_raw_bytes_in_a_run_read_as_the_slow_way_reads_them(
+    raw: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = body(["Hello", "\ue000", "\ue001", "tail"])
+    data = data.replace("\ue000".encode(), raw[0]).replace("\ue001".encode(), raw[1])
+
+    assert comparable(decode([data])) == comparable(decode_slowly([data], monkeypatch))
+
+
+def test_empty_texts_inside_a_run_are_left_out() -> None:
+    run = decode([body(["Hello", "a", "", "b"])])[1]
+
+    assert type(run) is TextRun
+    assert run.texts == ("Hello", "a", "b")
+    assert run.escaped == (b"Hello", b"a", b"b")
 
 
 def test_chunks_read_one_read_at_a_time_are_plain_text_deltas() -> None:
@@ -127,7 +200,8 @@ def test_chunks_read_one_read_at_a_time_are_plain_text_deltas() -> None:
 
 def variants(rng: random.Random) -> bytes:
     """A stream whose text chunks mostly share one envelope, with every kind of chunk that must not."""
-    chunks = [ROLE]
+    template, delta = rng.choice(OPENINGS)
+    chunks = [ROLE if rng.random() < 0.5 else template % delta]
     for _ in range(rng.randint(1, 40)):
         roll = rng.random()
         text = rng.choice(TEXTS) if roll < 0.3 else f"tok{rng.randint(0, 99)} "
@@ -154,12 +228,20 @@ def variants(rng: random.Random) -> bytes:
             chunks.append(chunk('{"content":"c","tool_calls":[' + CALL + "]}"))
         elif roll < 0.96:
             chunks.append(text_chunk(text).replace('"usage":null', '"usage":{"prompt_tokens":1}'))
-        elif roll < 0.98:
+        elif roll < 0.97:
             chunks.append(text_chunk(text)[:-3])  # broken JSON
+        elif roll < 0.98:  # raw bytes in the string: a character cut between two texts, a tab, DEL
+            chunks += [
+                text_chunk("x\ue000"),
+                text_chunk("\ue001y"),
+                text_chunk(rng.choice(["\ue002", "\ue003"])),
+            ]
         else:
             chunks.append('{"error":{"message":"overloaded"}}')
     chunks += [FINISH, USAGE, "[DONE]"]
     data = sse(*chunks)
+    for stand_in, raw in RAW.items():
+        data = data.replace(stand_in.encode(), raw)
     if rng.random() < 0.1:
         data = data.replace(b"\n", b"\r\n")
     if rng.random() < 0.1:
@@ -175,6 +257,32 @@ def test_every_stream_decodes_as_the_slow_way_reads_it(seed: int, monkeypatch: p
 
     for pieces in ([data], per_event(data), cuts(data, rng), [data[i : i + 1] for i in range(len(data))]):
         assert comparable(decode(pieces)) == expected
+
+
+@pytest.mark.parametrize(("template", "delta"), OPENINGS)
+def test_every_opening_and_its_text_chunks_decode_as_the_slow_way_reads_them(
+    template: str, delta: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [template % orjson.dumps({"content": text}).decode() for text in ["Hello", " wor", "ld"]]
+    # Text chunks after a finish reason and a usage report: those of the opening, if it has any,
+    # are theirs too and so must be the last ones read.
+    data = sse(template % delta, *texts, chunk("{}", '"length"'), USAGE, *texts, "[DONE]")
+    expected = comparable(decode_slowly([data], monkeypatch))
+
+    assert comparable(decode([data])) == expected
+    assert comparable(decode(per_event(data))) == expected
+
+
+@pytest.mark.parametrize(
+    "extra", ['"reasoning_content":"r"', '"reasoning":"r"', '"tool_calls":[' + CALL + "]", '"refusal":null']
+)
+def test_text_chunks_whose_delta_holds_more_decode_as_the_slow_way_reads_them(
+    extra: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [chunk('{"content":"' + text + '",' + extra + "}") for text in ["Hello", "wor", "ld"]]
+    data = sse(chunk("null"), *texts, FINISH, USAGE, "[DONE]")
+
+    assert comparable(decode([data])) == comparable(decode_slowly([data], monkeypatch))
 
 
 def test_a_text_that_is_the_probe_itself_is_read_right(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,9 +306,8 @@ def test_a_content_key_elsewhere_in_the_chunk_is_not_taken_for_the_text(
 def test_a_comment_before_the_first_data_event_leaves_the_run_whole() -> None:
     events = decode([b": keep-alive\n\n" + body(["Hello", " wor", "ld", "!"])])
 
-    assert events[1] == TextDelta("Hello")
-    assert type(events[2]) is TextRun
-    assert events[2].texts == (" wor", "ld", "!")
+    assert type(events[1]) is TextRun
+    assert events[1].texts == ("Hello", " wor", "ld", "!")
 
 
 def test_events_with_more_lines_than_their_data_read_as_the_slow_way_reads_them(

@@ -54,7 +54,7 @@ def decode_anthropic_request(
     if system:
         messages.append(Message(role="system", content=(TextPart(system),)))
     for index, raw in enumerate(raw_messages):
-        messages.extend(_turn(raw, f"messages.{index}"))
+        messages.extend(_turn(raw, index))
     request = ChatRequest(
         model=model, messages=tuple(messages), stream=payload.get("stream") is True, max_tokens=max_tokens
     )
@@ -124,15 +124,17 @@ def _system(value: Any) -> str:
     raise _fail("system: must be a string or an array of text blocks", "system")
 
 
-def _turn(raw: Any, param: str) -> list[Message]:
+def _turn(raw: Any, index: int) -> list[Message]:
+    # The error's param is built only when needed: most turns are valid and one string of text.
     if not isinstance(raw, dict):
-        raise _fail("each message must be an object", param)
+        raise _fail("each message must be an object", f"messages.{index}")
     role = raw.get("role")
     if role not in ("user", "assistant"):
-        raise _fail(f"{param}.role: must be 'user' or 'assistant'", f"{param}.role")
+        raise _fail(f"messages.{index}.role: must be 'user' or 'assistant'", f"messages.{index}.role")
     content = raw.get("content")
     if isinstance(content, str):
         return [Message(role=role, content=(TextPart(content),) if content else ())]
+    param = f"messages.{index}"
     if not isinstance(content, list):
         raise _fail(f"{param}.content: must be a string or an array of blocks", f"{param}.content")
     if role == "assistant":
