@@ -4,10 +4,11 @@ Nearly every chunk of a streamed answer is the same JSON with another piece of t
 
     data: {"id":"chatcmpl-1",...,"choices":[{"index":0,"delta":{"content":"<text>"},...}],...}
 
-so the decoder learns those bytes around the text (an `_Envelope`) from the first such chunk it reads
-the slow way, and from then on reads the chunks that fit it exactly without parsing their JSON: each
-alone, or a run of them in one `TextRun`. Whatever does not fit exactly is read the slow way, so the
-events are the same either way.
+so the decoder learns those bytes around the text (an `_Envelope`), from the stream's opening chunk
+(a role and an empty text, around the same JSON) or else from the first text chunk it reads the slow
+way, and from then on reads the chunks that fit it exactly without parsing their JSON: each alone,
+or a run of them in one `TextRun`. Whatever does not fit exactly is read the slow way, so the events
+are the same either way.
 
 A block of events is cut where one data event ends and the next begins (``\n\ndata: ``), which leaves
 each piece the data of one event unless it holds a newline (then it is read as the events it is).
