@@ -384,6 +384,8 @@ class ChunkDecoder:
             return None, None
         opening = key + len(_DELTA_KEY) - 1
         closing = data.find(b"}", opening)
+        if closing < 0:
+            return None, None
         self._learnt += 1
         try:
             probed = loads(data[:opening] + _PROBE_DELTA + data[closing + 1 :])
