@@ -50,8 +50,11 @@ _PROBE_TEXT: Final = "\x00"
 _PROBE_ESCAPE: Final = b"\\u0000"
 _PROBE_LITERAL: Final = b'"' + _PROBE_ESCAPE + b'"'
 _DELTA_KEY: Final = b'"delta":{'
+#: A text chunk's delta around its text, as upstreams write it.
+_TEXT_DELTA_HEAD: Final = b'{"content":"'
+_TEXT_DELTA_TAIL: Final = b'"}'
 #: Put in the place of the first chunk's delta to prove which value of the chunk that place holds.
-_PROBE_DELTA: Final = b'{"content":' + _PROBE_LITERAL + b"}"
+_PROBE_DELTA: Final = _TEXT_DELTA_HEAD + _PROBE_ESCAPE + _TEXT_DELTA_TAIL
 _PROBED_DELTA: Final = {"content": _PROBE_TEXT}
 #: An upstream whose chunks keep changing around the text (a per-chunk timestamp, say) is not given
 #: more tries than this; its chunks are then all read the slow way.
@@ -263,6 +266,7 @@ class ChunkDecoder:
         """One event's data."""
         if data == _DONE:
             return
+        chunk: Any = None
         envelope = None
         if self._learnt < _MAX_LEARNT:
             if self._started:
@@ -271,7 +275,7 @@ class ChunkDecoder:
                     chunk, envelope = self._probe(data, key)
             else:
                 chunk, envelope = self._probe_start(data)
-        if envelope is None:
+        if chunk is None:  # not probed, or the probe did not parse it
             try:
                 chunk = loads(data)
             except JSONDecodeError:
@@ -341,8 +345,8 @@ class ChunkDecoder:
 
     def _probe(self, data: bytes, key: int) -> tuple[Any, _Envelope | None]:
         """``data`` parsed with the string after its one ``"content":`` (at ``key``) swapped for a probe,
-        and the envelope around that string if the probe lands in ``choices[0].delta.content`` of a
-        delta that holds nothing else a chunk in it would repeat; else (None, None).
+        and the envelope around that string if the delta holds nothing else a chunk in it would repeat;
+        (None, None) if the probe does not land in ``choices[0].delta.content``.
 
         Only this chunk's text can be "\\x00" (``data`` has no ``\\u0000``), so the swapped string is
         that value: the chunk is the parsed probe with the string put back, and a chunk that differs
@@ -353,16 +357,14 @@ class ChunkDecoder:
         if string is None or data.find(_CONTENT_KEY, key + 1) >= 0 or not _probeable(data):
             return None, None
         opening, closing = string
-        self._learnt += 1
-        try:
-            probed = loads(data[:opening] + _PROBE_LITERAL + data[closing + 1 :])
-            choice = probed["choices"][0]
-            delta = choice["delta"]
-            if delta["content"] != _PROBE_TEXT:
-                return None, None
-            text = delta["content"] = loads(data[opening : closing + 1])
-        except (JSONDecodeError, LookupError, TypeError):
+        swapped = self._swap(data, opening, closing, _PROBE_LITERAL)
+        if swapped is None:
             return None, None
+        probed, choice, text = swapped
+        delta = choice.get("delta")
+        if type(delta) is not dict or delta.get("content") != _PROBE_TEXT:
+            return None, None
+        delta["content"] = text
         # What else the delta holds comes again with every chunk in the envelope: it must give nothing.
         if not text or type(text) is not str or _more_than_text(delta):
             return probed, None
@@ -370,8 +372,8 @@ class ChunkDecoder:
 
     def _probe_start(self, data: bytes) -> tuple[Any, _Envelope | None]:
         """The stream's first chunk parsed with its delta swapped for ``{"content":"\\x00"}``, and the
-        envelope of text chunks that differ from it only in their delta being ``{"content":<text>}``,
-        if the probe lands in ``choices[0].delta``; else (None, None).
+        envelope of text chunks that differ from it only in their delta being ``{"content":<text>}``;
+        (None, None) if the probe does not land in ``choices[0].delta``.
 
         Upstreams open with a chunk of the role and an empty text around the same JSON as their text
         chunks, so the envelope is known before the first text (read the slow way, learning it cost
@@ -386,17 +388,30 @@ class ChunkDecoder:
         closing = data.find(b"}", opening)
         if closing < 0:
             return None, None
+        swapped = self._swap(data, opening, closing, _PROBE_DELTA)
+        if swapped is None:
+            return None, None
+        probed, choice, delta = swapped
+        if choice.get("delta") != _PROBED_DELTA:
+            return None, None
+        choice["delta"] = delta
+        head = data[:opening] + _TEXT_DELTA_HEAD
+        return probed, _Envelope(head, _TEXT_DELTA_TAIL + data[closing + 1 :])
+
+    def _swap(
+        self, data: bytes, opening: int, closing: int, probe: bytes
+    ) -> tuple[Any, dict[str, Any], Any] | None:
+        """``data`` parsed with its bytes from ``opening`` to ``closing`` swapped for ``probe``, that
+        chunk's first choice, and the swapped-out bytes parsed alone; None if any of them does not
+        parse or the choice is not an object. Each call is one try at learning an envelope."""
         self._learnt += 1
         try:
-            probed = loads(data[:opening] + _PROBE_DELTA + data[closing + 1 :])
+            probed = loads(data[:opening] + probe + data[closing + 1 :])
             choice = probed["choices"][0]
-            if choice["delta"] != _PROBED_DELTA:
-                return None, None
-            choice["delta"] = loads(data[opening : closing + 1])
+            value = loads(data[opening : closing + 1])
         except (JSONDecodeError, LookupError, TypeError):
-            return None, None
-        head = data[:opening] + _PROBE_DELTA[: -len(_PROBE_ESCAPE) - 2]
-        return probed, _Envelope(head, _PROBE_DELTA[-2:] + data[closing + 1 :])
+            return None
+        return (probed, choice, value) if type(choice) is dict else None
 
 
 def _start(chunk: dict[str, Any]) -> StreamStart:
