@@ -70,6 +70,30 @@ OPENINGS = [
 ]
 
 
+#: Members a chunk may end with: OpenAI's (letters and digits), then ones that must be read the slow
+#: way or that are no trailer at all.
+TRAILERS = [
+    *(f',"obfuscation":"{t}"' for t in ["x", "Zk3", "lRK2aBv", "0wmdEACq9XyTT4"]),
+    ',"obfuscation":""',
+    ',"obfuscation":"a-b"',
+    ',"obfuscation":"\\u0041"',
+    ',"obfuscation":"a\\"b"',
+    ',"obfuscation": "x"',
+    ',"obfuscation":"x","z":1',
+    ',"obfuscation":"ab1',
+    ',"obfuscation":"x","z":"y"',
+    ',"obfuscation":"a\\"',
+    ',"obfuscation":"x","obfuscation":"y"',
+    ',"obfuscation":7',
+    '"obfuscation":"x"',
+]
+
+
+def trailed(chunk: str, trailer: str = ',"obfuscation":"Zk3"') -> str:
+    """``chunk`` with ``trailer`` as its last member."""
+    return chunk[:-1] + trailer + "}"
+
+
 def sse(*chunks: str) -> bytes:
     return b"".join(f"data: {chunk}\n\n".encode() for chunk in chunks)
 
@@ -189,10 +213,49 @@ def test_empty_texts_inside_a_run_are_left_out() -> None:
     assert run.escaped == (b"Hello", b"a", b"b")
 
 
+def test_chunks_that_end_with_openais_obfuscation_come_as_one_run() -> None:
+    # OpenAI's own chunks, each with random letters of its own after the text's envelope.
+    opening = PLAIN % '{"role":"assistant","content":"","refusal":null}'
+    pairs = [("He", "Ab9"), ("ll", "x"), ("o", "Ab9Ab9Ab9")]
+    texts = [trailed(text_chunk(t), f',"obfuscation":"{x}"') for t, x in pairs]
+    data = sse(trailed(opening, ',"obfuscation":"q"'), *texts, trailed(FINISH), trailed(USAGE), "[DONE]")
+
+    events = decode([data])
+
+    assert type(events[1]) is TextRun
+    assert events[1].texts == ("He", "ll", "o")
+    assert events[1].escaped == (b"He", b"ll", b"o")
+    assert events[2:] == decode([body([])])[1:]
+
+
 def test_chunks_read_one_read_at_a_time_are_plain_text_deltas() -> None:
     events = decode(per_event(body(["Hello", " wor", "ld"])))
 
     assert events[1:4] == [TextDelta("Hello"), TextDelta(" wor"), TextDelta("ld")]
+
+
+@pytest.mark.parametrize("trailer", ["", ',"obfuscation":"Zk%d"'])
+@pytest.mark.parametrize(("opening", "teaching"), [(ROLE, 0), (chunk("null"), 1)])
+def test_text_chunks_read_one_read_at_a_time_are_not_parsed(
+    trailer: str, opening: str, teaching: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chunks = [opening, *map(text_chunk, ["Hello", " wor", "ld"]), FINISH, USAGE]
+    # Each with letters of its own after it, as OpenAI writes them.
+    data = sse(*(trailed(c, trailer % i) if trailer else c for i, c in enumerate(chunks)), "[DONE]")
+    parsed: list[bytes] = []
+    read = ChunkDecoder._data
+
+    def spy(self: ChunkDecoder, data: bytes, out: list[StreamEvent]) -> None:
+        parsed.append(data)
+        read(self, data, out)
+
+    monkeypatch.setattr(ChunkDecoder, "_data", spy)
+    events = decode(per_event(data))
+
+    assert events[1:4] == [TextDelta("Hello"), TextDelta(" wor"), TextDelta("ld")]
+    # The opening, the finish, the usage and the end marker, and the first text if the opening
+    # teaches no envelope.
+    assert len(parsed) == 4 + teaching
 
 
 # --- the fast path changes nothing -----------------------------------------------------------------------
@@ -238,8 +301,15 @@ def variants(rng: random.Random) -> bytes:
             ]
         else:
             chunks.append('{"error":{"message":"overloaded"}}')
-    chunks += [FINISH, USAGE, "[DONE]"]
-    data = sse(*chunks)
+    chunks += [FINISH, USAGE]
+    if rng.random() < 0.4:  # OpenAI's trailing member on (nearly) every chunk
+        chunks = [
+            trailed(c, TRAILERS[rng.randrange(4)] if rng.random() < 0.9 else rng.choice(TRAILERS))
+            if c.endswith("}")
+            else c
+            for c in chunks
+        ]
+    data = sse(*chunks, "[DONE]")
     for stand_in, raw in RAW.items():
         data = data.replace(stand_in.encode(), raw)
     if rng.random() < 0.1:
@@ -283,6 +353,21 @@ def test_text_chunks_whose_delta_holds_more_decode_as_the_slow_way_reads_them(
     data = sse(chunk("null"), *texts, FINISH, USAGE, "[DONE]")
 
     assert comparable(decode([data])) == comparable(decode_slowly([data], monkeypatch))
+
+
+@pytest.mark.parametrize("trailer", TRAILERS)
+def test_chunks_with_any_trailer_decode_as_the_slow_way_reads_them(
+    trailer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trailer on every chunk, then on the text chunks only, after one that is OpenAI's.
+    chunks = [ROLE, *map(text_chunk, ["Hello", " wor", "ld"]), FINISH, USAGE]
+    everywhere = sse(*(trailed(c, trailer) for c in chunks), "[DONE]")
+    texts = sse(trailed(ROLE), *(trailed(c, trailer) for c in chunks[1:4]), FINISH, "[DONE]")
+
+    for data in (everywhere, texts):
+        expected = comparable(decode_slowly([data], monkeypatch))
+        assert comparable(decode([data])) == expected
+        assert comparable(decode(per_event(data))) == expected
 
 
 def test_a_text_that_is_the_probe_itself_is_read_right(monkeypatch: pytest.MonkeyPatch) -> None:
